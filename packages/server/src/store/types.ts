@@ -1,0 +1,90 @@
+/**
+ * The persistence contract every idempotency store implements (memory, Redis, PostgreSQL, yours).
+ *
+ * A record moves `in_progress → completed`, or is deleted (released) so a retry may run again. Each
+ * claim of a key hands out a fencing token that increases with every claim or takeover of that key;
+ * `complete`, `release` and `extend` act only while the caller's token is the current one, so a
+ * handler whose lease expired (crash, hang) cannot overwrite the work of the one that took over.
+ *
+ * Atomicity required (see the contract suite in `@oncely/server/testing`):
+ * - `claim` is one atomic step: of N concurrent claims of a fresh key exactly one gets `claimed`.
+ * - `complete`, `release` and `extend` compare the fencing token and write in one atomic step.
+ * Time (lease and TTL expiry) is the store's own clock, so servers with skewed clocks agree.
+ */
+
+/** Lifecycle states of a record, as in AWS Powertools' idempotency records. */
+export const RecordStatus = {
+  inProgress: 'in_progress',
+  completed: 'completed',
+} as const;
+export type RecordStatus = (typeof RecordStatus)[keyof typeof RecordStatus];
+
+/** The response kept for replay. */
+export interface StoredResponse {
+  /** HTTP status of the first response. */
+  status: number;
+  /** Allowed response headers, lower-case names, in order; never Set-Cookie, auth or hop-by-hop. */
+  headers: ReadonlyArray<readonly [string, string]>;
+  /** Body bytes, byte-identical to the first response; `null` when the body was not replayable. */
+  body: Uint8Array | null;
+}
+
+/** What a store keeps per (scope, key). */
+export interface IdempotencyRecord {
+  status: RecordStatus;
+  /** Fingerprint of the request that claimed the key (SHA-256 hex, or the user's own). */
+  fingerprint: string;
+  /** Current fencing token; increases with every claim or takeover of the key. */
+  fencingToken: number;
+  /** Epoch ms at which an `in_progress` lease expires and another request may take over. */
+  leaseExpiresAt: number;
+  /** Epoch ms at which the record is forgotten (the key's TTL). */
+  expiresAt: number;
+  /** The stored response, once `completed`. */
+  response?: StoredResponse;
+}
+
+/** Arguments of {@link IdempotencyStore.claim}. */
+export interface ClaimRequest {
+  /** Store key: a hash of scope and idempotency key, never raw user input. */
+  key: string;
+  /** Request fingerprint to store with a new claim, and to compare with an existing record. */
+  fingerprint: string;
+  /** Lease length in ms: how long the claimer may run before another request may take over. */
+  leaseMs: number;
+  /** Record lifetime in ms from the claim. */
+  ttlMs: number;
+}
+
+/** Outcome of {@link IdempotencyStore.claim}. */
+export type ClaimResult =
+  /** The caller owns the key: run the handler. `takeover` when an expired lease was taken over. */
+  | { outcome: 'claimed'; fencingToken: number; takeover: boolean }
+  /** A live claim with the same fingerprint exists; `retryAfterMs` is the lease time left. */
+  | { outcome: 'in_progress'; retryAfterMs: number }
+  /** A completed record with the same fingerprint exists: replay it. */
+  | { outcome: 'completed'; record: IdempotencyRecord & { status: 'completed'; response: StoredResponse } }
+  /** A record exists (in progress or completed) with a different fingerprint: nothing was changed. */
+  | { outcome: 'mismatch' };
+
+/** The persistence contract. Small on purpose: five methods, four of them guarded by the token. */
+export interface IdempotencyStore {
+  /**
+   * Atomically: when no live record exists (none, expired by TTL, or `in_progress` with an expired
+   * lease and the same fingerprint), write an `in_progress` record with a new fencing token and return
+   * `claimed`; otherwise report what exists. A completed record is returned whole, so a replay costs one
+   * round trip.
+   */
+  claim(request: ClaimRequest): Promise<ClaimResult>;
+  /**
+   * Marks the record `completed` with `response`, if `fencingToken` is still current. Returns `false`
+   * (and writes nothing) when the token was superseded or the record is gone.
+   */
+  complete(key: string, fencingToken: number, response: StoredResponse): Promise<boolean>;
+  /** Deletes the record if `fencingToken` is current, so a retry runs again. Returns whether it did. */
+  release(key: string, fencingToken: number): Promise<boolean>;
+  /** Pushes the lease of an `in_progress` record to now + `leaseMs`, if `fencingToken` is current. */
+  extend(key: string, fencingToken: number, leaseMs: number): Promise<boolean>;
+  /** Reads a record without changing it (for `wait` polling, tooling and tests). */
+  get(key: string): Promise<IdempotencyRecord | undefined>;
+}
