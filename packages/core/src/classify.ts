@@ -5,7 +5,14 @@ import { ProblemType } from './problem.js';
  * Methods that may be retried without a key: idempotent by definition (RFC 9110 §9.2.2). POST and PATCH
  * are not, and are retried only with an idempotency key.
  */
-export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'PUT', 'DELETE', 'TRACE']);
+export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
+  'GET',
+  'HEAD',
+  'OPTIONS',
+  'PUT',
+  'DELETE',
+  'TRACE',
+]);
 
 /** Safe methods (RFC 9110 §9.2.1): the server passes them through without claiming a key. */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
@@ -122,12 +129,14 @@ export interface ClassifyErrorOptions {
  */
 export function classifyError(error: unknown, options: ClassifyErrorOptions = {}): RetryDecision {
   const code = findErrorCode(error);
-  if (code !== undefined && RETRYABLE_ERROR_CODES.has(code)) return { retry: true, reason: `network ${code}` };
+  if (code !== undefined && RETRYABLE_ERROR_CODES.has(code))
+    return { retry: true, reason: `network ${code}` };
   const name = errorName(error);
   if (name === 'AbortError') return { retry: false, reason: 'aborted' };
   if (name === 'TimeoutError') return { retry: true, reason: 'timeout' };
   if (code !== undefined) return { retry: false, reason: `error ${code}` };
-  if (options.fromFetch === true && error instanceof TypeError) return { retry: true, reason: 'network error' };
+  if (options.fromFetch === true && error instanceof TypeError)
+    return { retry: true, reason: 'network error' };
   return { retry: false, reason: 'error' };
 }
 

@@ -33,13 +33,16 @@ export class OncelyError extends Error {
  * across bundles and duplicated package copies.
  */
 export function isOncelyError(value: unknown): value is OncelyError {
-  return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ONCELY_ERROR] === true;
+  return (
+    typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[ONCELY_ERROR] === true
+  );
 }
 
 /** Renders a value for an error message: strings quoted, numbers as written, the rest by type. */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
-  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint') return String(value);
+  if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+    return String(value);
   if (value === null) return 'null';
   if (value === undefined) return 'undefined';
   if (typeof value === 'function') return 'a function';

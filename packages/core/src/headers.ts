@@ -41,6 +41,11 @@ export function readHeader(headers: HeaderSource | null | undefined, name: strin
 
 function normalizeHeaderValue(value: unknown): string | undefined {
   if (value === null || value === undefined || value === false) return undefined;
-  if (Array.isArray(value)) return value.length === 0 ? undefined : value.map(String).join(', ');
-  return String(value);
+  if (Array.isArray(value)) {
+    const parts = value.map(normalizeHeaderValue).filter((part) => part !== undefined);
+    return parts.length === 0 ? undefined : parts.join(', ');
+  }
+  if (typeof value === 'string') return value;
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
 }

@@ -1,4 +1,9 @@
-export { IDEMPOTENCY_KEY_HEADER, IDEMPOTENT_REPLAYED_HEADER, SHOULD_RETRY_HEADERS, readHeader } from './headers.js';
+export {
+  IDEMPOTENCY_KEY_HEADER,
+  IDEMPOTENT_REPLAYED_HEADER,
+  SHOULD_RETRY_HEADERS,
+  readHeader,
+} from './headers.js';
 export type { HeaderSource } from './headers.js';
 export { CoreErrorCode, OncelyError, isOncelyError, invalidOptionError, describeValue } from './errors.js';
 export type { OncelyErrorOptions } from './errors.js';

@@ -41,7 +41,10 @@ export interface ProblemDetails {
 export const PROBLEMS: Readonly<Record<ProblemTypeUri, { title: string; status: number }>> = {
   [ProblemType.keyMissing]: { title: 'Idempotency-Key header is required', status: 400 },
   [ProblemType.keyInvalid]: { title: 'Idempotency-Key header is invalid', status: 400 },
-  [ProblemType.requestInProgress]: { title: 'A request with this Idempotency-Key is in progress', status: 409 },
+  [ProblemType.requestInProgress]: {
+    title: 'A request with this Idempotency-Key is in progress',
+    status: 409,
+  },
   [ProblemType.keyReused]: {
     title: 'Idempotency-Key was already used with a different request',
     status: 422,

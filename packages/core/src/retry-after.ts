@@ -82,5 +82,7 @@ function findHint(
 /** Whole seconds to ms; absurd values saturate instead of overflowing to Infinity. */
 function secondsToMs(digits: string): number {
   const seconds = Number(digits);
-  return Number.isFinite(seconds) ? Math.min(seconds * 1000, Number.MAX_SAFE_INTEGER) : Number.MAX_SAFE_INTEGER;
+  return Number.isFinite(seconds)
+    ? Math.min(seconds * 1000, Number.MAX_SAFE_INTEGER)
+    : Number.MAX_SAFE_INTEGER;
 }
