@@ -1,7 +1,15 @@
 import { defineConfig } from 'tsup';
 
 export default defineConfig({
-  entry: ["src/index.ts","src/express.ts","src/fastify.ts","src/hono.ts","src/fetch.ts","src/node.ts","src/testing.ts"],
+  entry: [
+    'src/index.ts',
+    'src/express.ts',
+    'src/fastify.ts',
+    'src/hono.ts',
+    'src/fetch.ts',
+    'src/node.ts',
+    'src/testing.ts',
+  ],
   format: ['esm', 'cjs'],
   dts: true,
   clean: true,

@@ -1,0 +1,24 @@
+import { OncelyError, describeValue } from '@oncely/core';
+
+/** Stable codes of the errors thrown by @oncely/server. */
+export const ServerErrorCode = {
+  invalidScope: 'ERR_ONCELY_INVALID_SCOPE',
+  storeUnavailable: 'ERR_ONCELY_STORE_UNAVAILABLE',
+  storeTimeout: 'ERR_ONCELY_STORE_TIMEOUT',
+} as const;
+
+/** The `scope` function returned something other than a non-empty string. */
+export function invalidScopeError(value: unknown): OncelyError {
+  return new OncelyError(
+    ServerErrorCode.invalidScope,
+    `The \`scope\` function must return a non-empty string, got ${describeValue(value)}.`,
+  );
+}
+
+/** A store call did not answer within `storeTimeout`. */
+export function storeTimeoutError(operation: string, timeoutMs: number): OncelyError {
+  return new OncelyError(
+    ServerErrorCode.storeTimeout,
+    `The idempotency store did not answer \`${operation}\` within ${timeoutMs} ms.`,
+  );
+}

@@ -1,0 +1,67 @@
+/** Facts every idempotency event carries. Never the request or response body. */
+export interface IdempotencyEvent {
+  /** The scope the key belongs to (tenant, user, API key id) or `'global'`. */
+  scope: string;
+  /** The idempotency key as the client sent it. */
+  idempotencyKey: string;
+  /** SHA-256 of scope and key: the key under which the store keeps the record. */
+  storeKey: string;
+  method: string;
+  path: string;
+}
+
+/** Observability hooks. Each is optional; a hook that throws or rejects is ignored. */
+export interface IdempotencyHooks {
+  /** A request claimed its key and runs the handler. */
+  onClaim?: (event: IdempotencyEvent & { fencingToken: number; takeover: boolean }) => void;
+  /** A completed response was replayed (`replayable: false`: the "not replayable" problem). */
+  onReplay?: (event: IdempotencyEvent & { status: number; replayable: boolean }) => void;
+  /** A duplicate arrived while the first was in flight and was answered 409. */
+  onConflict?: (event: IdempotencyEvent & { retryAfterMs: number }) => void;
+  /** The key was reused with a different request and was answered 422. */
+  onMismatch?: (event: IdempotencyEvent) => void;
+  /** The claim was released so a retry runs again: the handler threw, or its status is not kept. */
+  onRelease?: (event: IdempotencyEvent & { reason: 'error' | 'status'; status?: number }) => void;
+  /** A request took over a key whose lease had expired (the first one crashed or hung). */
+  onTakeover?: (event: IdempotencyEvent & { fencingToken: number }) => void;
+  /**
+   * A request lost its key to a takeover: its lease extension, completion or release was refused by
+   * the fencing token, so its late result is not stored.
+   */
+  onFenced?: (
+    event: IdempotencyEvent & { fencingToken: number; operation: 'complete' | 'release' | 'extend' },
+  ) => void;
+  /** A first response was completed without its body (larger than `maxResponseBytes`, or a stream). */
+  onOversize?: (event: IdempotencyEvent & { status: number; reason: 'oversize' | 'stream' }) => void;
+  /** A store call failed or timed out. `failOpen`: the handler ran unprotected because of it. */
+  onStoreFailure?: (
+    event: IdempotencyEvent & {
+      operation: 'claim' | 'complete' | 'release' | 'extend';
+      error: unknown;
+      failOpen: boolean;
+    },
+  ) => void;
+}
+
+export const HOOK_NAMES = [
+  'onClaim',
+  'onReplay',
+  'onConflict',
+  'onMismatch',
+  'onRelease',
+  'onTakeover',
+  'onFenced',
+  'onOversize',
+  'onStoreFailure',
+] as const satisfies ReadonlyArray<keyof IdempotencyHooks>;
+
+/** Calls a hook; whatever it throws or rejects with must never break a request. */
+export function emit<E>(hook: ((event: E) => void) | undefined, event: E): void {
+  if (hook === undefined) return;
+  try {
+    const result: unknown = hook(event);
+    if (result instanceof Promise) result.catch(() => undefined);
+  } catch {
+    // A broken hook is the user's bug, not a reason to fail the request.
+  }
+}

@@ -1,0 +1,207 @@
+import { invalidOptionError } from '@oncely/core';
+import { MemoryStore } from '../store/memory-store.js';
+import type { IdempotencyStore } from '../store/types.js';
+import { defaultFingerprint } from './fingerprint.js';
+import type { Fingerprint } from './fingerprint.js';
+import { HOOK_NAMES } from './hooks.js';
+import type { IdempotencyHooks } from './hooks.js';
+import { normalizeReplayHeaders } from './replay-headers.js';
+
+/** Bounded wait for an in-flight duplicate, instead of answering 409 at once. */
+export interface WaitOptions {
+  /**
+   * Longest time to wait for the first request to finish, in ms; then 409.
+   * @default 5000
+   */
+  timeoutMs?: number;
+  /**
+   * Interval between store reads while waiting, in ms.
+   * @default 50
+   */
+  pollMs?: number;
+}
+
+/** Options of every adapter. `Req` is the framework's request type. */
+export interface IdempotencyOptions<Req> extends IdempotencyHooks {
+  /**
+   * Who a key belongs to: a function of the request returning a tenant, user or API key id, or the
+   * literal `'global'` when all clients share one key space. Required: two scopes never see each
+   * other's records.
+   */
+  scope: 'global' | ((request: Req) => string | Promise<string>);
+  /**
+   * Where records live. Share one store between all instances of the server.
+   * @default new MemoryStore()
+   */
+  store?: IdempotencyStore;
+  /**
+   * Answer 400 when a configured method arrives without a key, instead of running it unprotected.
+   * @default false
+   */
+  required?: boolean;
+  /**
+   * Methods that honour the key; safe methods (GET, HEAD, OPTIONS) always pass through.
+   * @default ['POST', 'PATCH']
+   */
+  methods?: readonly string[];
+  /**
+   * How long a record is kept, in ms; a retry after that runs again.
+   * @default 86_400_000 (24 h)
+   */
+  ttl?: number;
+  /**
+   * How long a claim holds before another request may take over, in ms. A running handler extends it
+   * every `lease / 3`, so only a crashed or hung one loses it.
+   * @default 30_000
+   */
+  lease?: number;
+  /**
+   * Wait for an in-flight duplicate and replay its response instead of answering 409.
+   * `true` means `{ timeoutMs: 5000, pollMs: 50 }`.
+   * @default false
+   */
+  wait?: boolean | WaitOptions;
+  /**
+   * How a request is fingerprinted; a key reused with another fingerprint is answered 422.
+   * @default SHA-256 of method, path, canonical query and body bytes
+   */
+  fingerprint?: Fingerprint;
+  /**
+   * Largest response body kept for replay, in bytes. A larger one is sent but not kept: its replays
+   * answer the "not replayable" problem, and the handler never runs again.
+   * @default 1_048_576 (1 MiB)
+   */
+  maxResponseBytes?: number;
+  /**
+   * Response headers to replay besides the defaults (content-type, location, etag, …). Set-Cookie,
+   * auth, proxy-* and hop-by-hop headers are refused.
+   * @default []
+   */
+  replayHeaders?: readonly string[];
+  /**
+   * Keep and replay 5xx responses (Stripe's choice) instead of releasing the key so a retry runs again.
+   * @default false
+   */
+  replayServerErrors?: boolean;
+  /**
+   * What to do when the store fails: `'fail-closed'` answers 503 and does not run the handler;
+   * `'fail-open'` runs it unprotected and reports it through `onStoreFailure`.
+   * @default 'fail-closed'
+   */
+  onStoreError?: 'fail-closed' | 'fail-open';
+  /**
+   * Longest time a store call may take, in ms, before it counts as a store failure.
+   * @default 2000
+   */
+  storeTimeout?: number;
+}
+
+/** Options with every default applied; built once per adapter. */
+export interface ResolvedIdempotencyOptions<Req> {
+  scope: 'global' | ((request: Req) => string | Promise<string>);
+  store: IdempotencyStore;
+  required: boolean;
+  methods: ReadonlySet<string>;
+  ttl: number;
+  lease: number;
+  wait: Required<WaitOptions> | false;
+  fingerprint: Fingerprint;
+  maxResponseBytes: number;
+  replayHeaders: ReadonlySet<string>;
+  replayServerErrors: boolean;
+  onStoreError: 'fail-closed' | 'fail-open';
+  storeTimeout: number;
+  hooks: IdempotencyHooks;
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
+const MAX_TIMER_MS = 2_147_483_647;
+
+/**
+ * Turns user options into the resolved shape, treating `undefined` as absent.
+ * @throws {OncelyError} `ERR_ONCELY_INVALID_OPTION`, naming the option and the value, for bad input.
+ */
+export function normalizeIdempotencyOptions<Req>(options: IdempotencyOptions<Req>): ResolvedIdempotencyOptions<Req> {
+  if (typeof options !== 'object' || options === null) {
+    throw invalidOptionError('options', options, 'an object with at least `scope`');
+  }
+  const { scope, store, required = false, methods = ['POST', 'PATCH'], wait = false } = options;
+  if (scope !== 'global' && typeof scope !== 'function') {
+    throw invalidOptionError('scope', scope, "a function of the request, or 'global'");
+  }
+  if (store !== undefined && !isStore(store)) {
+    throw invalidOptionError('store', store, 'an IdempotencyStore (claim, complete, release, extend, get)');
+  }
+  if (typeof required !== 'boolean') throw invalidOptionError('required', required, 'a boolean');
+  if (!Array.isArray(methods) || methods.length === 0) {
+    throw invalidOptionError('methods', methods, 'a non-empty array of unsafe HTTP methods');
+  }
+  const methodSet = new Set<string>();
+  for (const method of methods as unknown[]) {
+    if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method) || SAFE_METHODS.has(method.toUpperCase())) {
+      throw invalidOptionError('methods', method, 'an unsafe HTTP method such as POST or PATCH');
+    }
+    methodSet.add(method.toUpperCase());
+  }
+  const fingerprint = options.fingerprint ?? defaultFingerprint;
+  if (typeof fingerprint !== 'function') throw invalidOptionError('fingerprint', fingerprint, 'a function');
+  const onStoreError = options.onStoreError ?? 'fail-closed';
+  if (onStoreError !== 'fail-closed' && onStoreError !== 'fail-open') {
+    throw invalidOptionError('onStoreError', onStoreError, "'fail-closed' or 'fail-open'");
+  }
+  const replayServerErrors = options.replayServerErrors ?? false;
+  if (typeof replayServerErrors !== 'boolean') {
+    throw invalidOptionError('replayServerErrors', replayServerErrors, 'a boolean');
+  }
+  const hooks: IdempotencyHooks = {};
+  for (const name of HOOK_NAMES) {
+    const hook = options[name];
+    if (hook === undefined) continue;
+    if (typeof hook !== 'function') throw invalidOptionError(name, hook, 'a function');
+    (hooks as Record<string, unknown>)[name] = hook;
+  }
+  const lease = duration('lease', options.lease, 30_000, 1);
+  return {
+    scope,
+    store: store ?? new MemoryStore(),
+    required,
+    methods: methodSet,
+    ttl: duration('ttl', options.ttl, 86_400_000, 1, Number.MAX_SAFE_INTEGER),
+    lease,
+    wait: normalizeWait(wait),
+    fingerprint,
+    maxResponseBytes: duration('maxResponseBytes', options.maxResponseBytes, 1_048_576, 0, Number.MAX_SAFE_INTEGER),
+    replayHeaders: normalizeReplayHeaders(options.replayHeaders),
+    replayServerErrors,
+    onStoreError,
+    storeTimeout: duration('storeTimeout', options.storeTimeout, 2000, 1),
+    hooks,
+  };
+}
+
+function normalizeWait(wait: unknown): Required<WaitOptions> | false {
+  if (wait === false) return false;
+  if (wait === true) return { timeoutMs: 5000, pollMs: 50 };
+  if (typeof wait !== 'object' || wait === null || Array.isArray(wait)) {
+    throw invalidOptionError('wait', wait, 'a boolean or { timeoutMs, pollMs }');
+  }
+  const { timeoutMs, pollMs } = wait as WaitOptions;
+  return {
+    timeoutMs: duration('wait.timeoutMs', timeoutMs, 5000, 0),
+    pollMs: duration('wait.pollMs', pollMs, 50, 1),
+  };
+}
+
+function duration(name: string, value: unknown, fallback: number, min: number, max = MAX_TIMER_MS): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw invalidOptionError(name, value, `an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function isStore(value: unknown): value is IdempotencyStore {
+  if (typeof value !== 'object' || value === null) return false;
+  const store = value as Record<string, unknown>;
+  return ['claim', 'complete', 'release', 'extend', 'get'].every((name) => typeof store[name] === 'function');
+}

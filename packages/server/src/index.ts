@@ -1,0 +1,28 @@
+export { createIdempotencyEngine } from './engine/engine.js';
+export type { IdempotencyEngine } from './engine/engine.js';
+export { normalizeIdempotencyOptions } from './engine/options.js';
+export type { IdempotencyOptions, ResolvedIdempotencyOptions, WaitOptions } from './engine/options.js';
+export type { IdempotencyEvent, IdempotencyHooks } from './engine/hooks.js';
+export { canonicalQuery, computeStoreKey, defaultFingerprint } from './engine/fingerprint.js';
+export type { Fingerprint, FingerprintInput } from './engine/fingerprint.js';
+export { DEFAULT_REPLAY_HEADERS } from './engine/replay-headers.js';
+export { RELEASED_STATUSES } from './engine/execution.js';
+export { ServerErrorCode } from './engine/errors.js';
+export type {
+  CapturedResponse,
+  Decision,
+  EngineRequest,
+  Execution,
+  NotReplayableReason,
+  PreparedResponse,
+} from './engine/types.js';
+export { MemoryStore } from './store/memory-store.js';
+export type { MemoryStoreOptions } from './store/memory-store.js';
+export { RecordStatus } from './store/types.js';
+export type {
+  ClaimRequest,
+  ClaimResult,
+  IdempotencyRecord,
+  IdempotencyStore,
+  StoredResponse,
+} from './store/types.js';
