@@ -96,8 +96,6 @@ export function createExecution(
     },
 
     abandon(): void {
-      if (settled) return;
-      settled = true;
       stop();
     },
   };

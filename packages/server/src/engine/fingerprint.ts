@@ -33,7 +33,12 @@ export function canonicalQuery(query: string): string {
  * length-prefixed so no two different requests can share an encoding.
  */
 export async function defaultFingerprint(input: FingerprintInput): Promise<string> {
-  return sha256Hex([encoder.encode(input.method), encoder.encode(input.path), encoder.encode(input.query), input.body]);
+  return sha256Hex([
+    encoder.encode(input.method),
+    encoder.encode(input.path),
+    encoder.encode(input.query),
+    input.body,
+  ]);
 }
 
 /**

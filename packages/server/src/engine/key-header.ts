@@ -2,9 +2,7 @@ import { describeKeyProblem, parseIdempotencyKeyHeader } from '@oncely/core';
 
 /** The `Idempotency-Key` of a request: absent, unusable (with the reason), or a key. */
 export type KeyHeaderResult =
-  | { kind: 'missing' }
-  | { kind: 'invalid'; detail: string }
-  | { kind: 'valid'; key: string };
+  { kind: 'missing' } | { kind: 'invalid'; detail: string } | { kind: 'valid'; key: string };
 
 /**
  * Reads the key from the header value(s). Accepts the draft's sf-string form and the bare form
@@ -19,7 +17,8 @@ export function readKeyHeader(value: string | readonly string[] | undefined): Ke
     single = value;
   } else {
     if (value.length === 0) return { kind: 'missing' };
-    if (value.length > 1) return { kind: 'invalid', detail: 'The Idempotency-Key header was sent more than once.' };
+    if (value.length > 1)
+      return { kind: 'invalid', detail: 'The Idempotency-Key header was sent more than once.' };
     single = value[0]!;
   }
   const parsed = parseIdempotencyKeyHeader(single);

@@ -121,7 +121,9 @@ const MAX_TIMER_MS = 2_147_483_647;
  * Turns user options into the resolved shape, treating `undefined` as absent.
  * @throws {OncelyError} `ERR_ONCELY_INVALID_OPTION`, naming the option and the value, for bad input.
  */
-export function normalizeIdempotencyOptions<Req>(options: IdempotencyOptions<Req>): ResolvedIdempotencyOptions<Req> {
+export function normalizeIdempotencyOptions<Req>(
+  options: IdempotencyOptions<Req>,
+): ResolvedIdempotencyOptions<Req> {
   if (typeof options !== 'object' || options === null) {
     throw invalidOptionError('options', options, 'an object with at least `scope`');
   }
@@ -170,7 +172,13 @@ export function normalizeIdempotencyOptions<Req>(options: IdempotencyOptions<Req
     lease,
     wait: normalizeWait(wait),
     fingerprint,
-    maxResponseBytes: duration('maxResponseBytes', options.maxResponseBytes, 1_048_576, 0, Number.MAX_SAFE_INTEGER),
+    maxResponseBytes: duration(
+      'maxResponseBytes',
+      options.maxResponseBytes,
+      1_048_576,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
     replayHeaders: normalizeReplayHeaders(options.replayHeaders),
     replayServerErrors,
     onStoreError,

@@ -50,8 +50,8 @@ export interface Execution {
   /** The handler threw: release the key so a retry runs again. Never throws. */
   fail(error: unknown): Promise<void>;
   /**
-   * The response will never be completed (client gone, handler hung): stop extending the lease and
-   * leave the key to expire, so a retry can take over. Never throws.
+   * Stops extending the lease (the handler is presumed hung or gone); a later `complete` still counts
+   * unless another request took the key over in the meantime. Never throws.
    */
   abandon(): void;
 }

@@ -1,5 +1,11 @@
 import { invalidOptionError } from '@oncely/core';
-import type { ClaimRequest, ClaimResult, IdempotencyRecord, IdempotencyStore, StoredResponse } from './types.js';
+import type {
+  ClaimRequest,
+  ClaimResult,
+  IdempotencyRecord,
+  IdempotencyStore,
+  StoredResponse,
+} from './types.js';
 
 /** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
@@ -69,7 +75,8 @@ export class MemoryStore implements IdempotencyStore {
     if (record.status === 'completed' && record.response !== undefined) {
       return { outcome: 'completed', record: { ...record, status: 'completed', response: record.response } };
     }
-    if (record.leaseExpiresAt > now) return { outcome: 'in_progress', retryAfterMs: record.leaseExpiresAt - now };
+    if (record.leaseExpiresAt > now)
+      return { outcome: 'in_progress', retryAfterMs: record.leaseExpiresAt - now };
     // The holder's lease ran out (crash, hang): take over with a new token that fences it out.
     record.fencingToken = ++this.#lastToken;
     record.leaseExpiresAt = now + leaseMs;

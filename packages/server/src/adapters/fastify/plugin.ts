@@ -1,0 +1,139 @@
+import { Readable } from 'node:stream';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import fp from 'fastify-plugin';
+import { createIdempotencyEngine } from '../../engine/engine.js';
+import type { IdempotencyEngine } from '../../engine/engine.js';
+import type { IdempotencyOptions } from '../../engine/options.js';
+import type { Execution } from '../../engine/types.js';
+import { captureFastifyPayload } from './capture-payload.js';
+
+/** Options of the Fastify plugin; `scope` receives the `FastifyRequest`. */
+export type FastifyIdempotencyOptions = IdempotencyOptions<FastifyRequest>;
+
+/** Per-route options (`config: { idempotency }`): override the plugin's, or `false` to turn it off. */
+export type FastifyRouteIdempotencyOptions = Partial<FastifyIdempotencyOptions> | false;
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Idempotency for this route: options merged over the plugin's, or `false` to skip it. */
+    idempotency?: FastifyRouteIdempotencyOptions;
+  }
+}
+
+interface RequestState {
+  engine: IdempotencyEngine<FastifyRequest>;
+  body?: Uint8Array;
+  execution?: Execution;
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Hooks used: `preParsing` keeps the raw body bytes (parsers only see them once), `preHandler` claims
+ * the key after validation (a request that fails validation never claims it), `onSend` stores the
+ * outcome before it is sent. A handler error reaches `onSend` as its 5xx answer and releases the key.
+ */
+const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = async (fastify, options) => {
+  const engine = createIdempotencyEngine<FastifyRequest>(options);
+  const routeEngines = new WeakMap<object, IdempotencyEngine<FastifyRequest>>();
+  const states = new WeakMap<FastifyRequest, RequestState>();
+
+  const routeEngine = (config: Partial<FastifyIdempotencyOptions>): IdempotencyEngine<FastifyRequest> => {
+    let found = routeEngines.get(config);
+    if (found === undefined) {
+      // Routes share the plugin's store unless they name their own.
+      found = createIdempotencyEngine<FastifyRequest>({ ...options, store: engine.options.store, ...config });
+      routeEngines.set(config, found);
+    }
+    return found;
+  };
+
+  // Bad per-route options fail when the route is declared, not on its first request.
+  fastify.addHook('onRoute', (route) => {
+    const config = route.config?.idempotency;
+    if (config !== undefined && config !== false) routeEngine(config);
+  });
+
+  const engineFor = (request: FastifyRequest): IdempotencyEngine<FastifyRequest> | undefined => {
+    const config = request.routeOptions.config.idempotency;
+    if (config === false) return undefined;
+    return config === undefined ? engine : routeEngine(config);
+  };
+
+  fastify.addHook('preParsing', async (request, _reply, payload) => {
+    const found = engineFor(request);
+    if (found === undefined) return payload;
+    const state: RequestState = { engine: found };
+    states.set(request, state);
+    if (!found.options.methods.has(request.method) || request.headers['idempotency-key'] === undefined)
+      return payload;
+    const chunks: Buffer[] = [];
+    for await (const chunk of payload)
+      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+    const body = Buffer.concat(chunks);
+    state.body = body;
+    // Fastify checks the bytes it parses against Content-Length through this property.
+    return Object.assign(Readable.from([body]), { receivedEncodedLength: body.byteLength });
+  });
+
+  fastify.addHook('preHandler', async (request, reply) => {
+    let state = states.get(request);
+    if (state === undefined) {
+      const found = engineFor(request);
+      if (found === undefined) return;
+      state = { engine: found };
+      states.set(request, state);
+    }
+    const url = request.url;
+    const queryStart = url.indexOf('?');
+    const { body } = state;
+    const decision = await state.engine.begin(
+      {
+        method: request.method,
+        path: queryStart === -1 ? url : url.slice(0, queryStart),
+        query: queryStart === -1 ? '' : url.slice(queryStart + 1),
+        keyHeader: request.raw.headersDistinct['idempotency-key'],
+        headers: request.headers,
+        readBody: async () => body ?? bytesOfParsedBody(request.body),
+      },
+      request,
+    );
+    if (decision.action === 'pass') return;
+    if (decision.action === 'execute') {
+      state.execution = decision.execution;
+      return;
+    }
+    return sendPrepared(reply, decision.response);
+  });
+
+  fastify.addHook('onSend', async (request, reply, payload) => {
+    const execution = states.get(request)?.execution;
+    if (execution === undefined) return payload;
+    return captureFastifyPayload(reply, payload, execution);
+  });
+};
+
+function sendPrepared(
+  reply: FastifyReply,
+  response: { status: number; headers: ReadonlyArray<readonly [string, string]>; body: Uint8Array },
+): FastifyReply {
+  reply.code(response.status);
+  const grouped = new Map<string, string[]>();
+  for (const [name, value] of response.headers) grouped.set(name, [...(grouped.get(name) ?? []), value]);
+  for (const [name, values] of grouped) reply.header(name, values.length === 1 ? values[0] : values);
+  const { buffer, byteOffset, byteLength } = response.body;
+  return reply.send(Buffer.from(buffer, byteOffset, byteLength));
+}
+
+function bytesOfParsedBody(body: unknown): Uint8Array {
+  if (body instanceof Uint8Array) return body;
+  if (typeof body === 'string') return encoder.encode(body);
+  if (body === undefined || body === null) return new Uint8Array(0);
+  return encoder.encode(JSON.stringify(body) ?? '');
+}
+
+/** The Fastify plugin (wrapped with `fastify-plugin`, so its hooks cover the routes of the parent). */
+export const idempotencyPlugin = fp(idempotencyPluginImpl, {
+  fastify: '5.x',
+  name: '@oncely/server/fastify',
+});

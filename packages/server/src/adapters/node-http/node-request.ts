@@ -1,0 +1,21 @@
+import type { IncomingMessage } from 'node:http';
+import type { EngineRequest } from '../../engine/types.js';
+import { readRequestBody } from './read-request-body.js';
+
+/**
+ * Describes a node request to the engine. `url` is the full request target (Express: `originalUrl`,
+ * so mounted routers fingerprint the real path). The key header is read line by line where Node
+ * allows it, so a repeated header is refused.
+ */
+export function toEngineRequest(req: IncomingMessage, url = req.url ?? '/'): EngineRequest {
+  const queryStart = url.indexOf('?');
+  const distinct = (req as { headersDistinct?: Record<string, string[] | undefined> }).headersDistinct;
+  return {
+    method: req.method ?? 'GET',
+    path: queryStart === -1 ? url : url.slice(0, queryStart),
+    query: queryStart === -1 ? '' : url.slice(queryStart + 1),
+    keyHeader: distinct?.['idempotency-key'] ?? req.headers['idempotency-key'],
+    headers: req.headers,
+    readBody: () => readRequestBody(req),
+  };
+}

@@ -1,0 +1,3 @@
+export { idempotencyPlugin } from './adapters/fastify/plugin.js';
+export type { FastifyIdempotencyOptions, FastifyRouteIdempotencyOptions } from './adapters/fastify/plugin.js';
+export { MemoryStore } from './store/memory-store.js';

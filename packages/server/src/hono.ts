@@ -1,0 +1,3 @@
+export { idempotency } from './adapters/hono/middleware.js';
+export type { HonoIdempotencyOptions } from './adapters/hono/middleware.js';
+export { MemoryStore } from './store/memory-store.js';
