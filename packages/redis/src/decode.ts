@@ -1,4 +1,4 @@
-import type { ClaimResult, IdempotencyRecord, RecordStatus, StoredResponse } from '@oncely/server';
+import type { ClaimResult, IdempotencyRecord, StoredResponse } from '@oncely/server';
 import { RedisStoreError, RedisStoreErrorCode } from './errors.js';
 
 /** One element of a RESP reply read with ioredis's `…Buffer` commands. */
@@ -97,7 +97,7 @@ export function decodeRecord(fields: Record<string, Buffer>): IdempotencyRecord 
   if (status === undefined) return undefined;
   if (status !== 'in_progress' && status !== 'completed') throw corrupt('get', `unknown status ${status}`);
   const record: IdempotencyRecord = {
-    status: status as RecordStatus,
+    status,
     fingerprint: text(fields.f) ?? '',
     fencingToken: integer(fields.t, 'get', 'fencing token'),
     leaseExpiresAt: integer(fields.l, 'get', 'lease expiry'),
