@@ -1,0 +1,71 @@
+/** A function that makes the request body afresh for each attempt (e.g. opens a file stream again). */
+export type BodyFactory = () => BodyInit | null | PromiseLike<BodyInit | null>;
+
+/** A request body made ready to be sent, and re-sent, as the same bytes. */
+export interface PreparedBody {
+  /** The body of the next attempt. */
+  next(): Promise<BodyInit | null>;
+  /** Whether it can be sent more than once. */
+  readonly replayable: boolean;
+  /** A content type the body needs and the caller's headers may lack (a FormData boundary, forms). */
+  readonly contentType: string | undefined;
+}
+
+const NO_BODY: PreparedBody = { next: () => Promise.resolve(null), replayable: true, contentType: undefined };
+
+/**
+ * Prepares a body so every attempt sends the same bytes:
+ * - strings and Blobs are immutable and sent as they are;
+ * - bytes (ArrayBuffer, typed arrays, DataView) and URLSearchParams are copied once, so a caller that
+ *   reuses its buffer cannot change a retry;
+ * - FormData is serialised once: each serialisation picks a new random multipart boundary, which would
+ *   change the bytes (and the server's fingerprint) on every retry;
+ * - a ReadableStream (or any other one-shot body) is sent once and is not replayable;
+ * - a {@link BodyFactory} is called for each attempt.
+ */
+export async function prepareBody(body: BodyInit | BodyFactory | null | undefined): Promise<PreparedBody> {
+  if (body === null || body === undefined) return NO_BODY;
+  if (typeof body === 'function') {
+    return { next: async () => (await body()) ?? null, replayable: true, contentType: undefined };
+  }
+  if (typeof body === 'string' || isBlob(body)) return fixed(body, undefined);
+  if (body instanceof ArrayBuffer) return fixed(body.slice(0), undefined);
+  if (ArrayBuffer.isView(body)) {
+    const copy = new Uint8Array(body.byteLength);
+    copy.set(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
+    return fixed(copy, undefined);
+  }
+  if (body instanceof URLSearchParams) return fixed(body.toString(), 'application/x-www-form-urlencoded;charset=UTF-8');
+  if (typeof FormData !== 'undefined' && body instanceof FormData) {
+    const serialised = new Response(body);
+    const bytes = new Uint8Array(await serialised.arrayBuffer());
+    return fixed(bytes, serialised.headers.get('content-type') ?? undefined);
+  }
+  // ReadableStream, async iterables and other one-shot bodies.
+  let sent = false;
+  return {
+    next: () => {
+      if (sent) return Promise.reject(new TypeError('The request body stream was already sent.'));
+      sent = true;
+      return Promise.resolve(body);
+    },
+    replayable: false,
+    contentType: undefined,
+  };
+}
+
+/** Whether a value is a stream body, which fetch can only send with `duplex: 'half'`. */
+export function isStreamBody(body: unknown): boolean {
+  return (
+    (typeof ReadableStream !== 'undefined' && body instanceof ReadableStream) ||
+    (typeof body === 'object' && body !== null && Symbol.asyncIterator in body)
+  );
+}
+
+function fixed(body: BodyInit, contentType: string | undefined): PreparedBody {
+  return { next: () => Promise.resolve(body), replayable: true, contentType };
+}
+
+function isBlob(value: unknown): value is Blob {
+  return typeof Blob !== 'undefined' && value instanceof Blob;
+}

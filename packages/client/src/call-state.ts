@@ -1,0 +1,166 @@
+import { type BackoffState, INITIAL_BACKOFF_STATE, computeDelay, parseRetryAfter } from '@oncely/core';
+import type { Failure } from './classify-failure.js';
+import { type ClientErrorCodeValue, ClientErrorCode, OncelyClientError } from './errors.js';
+import type { ResolvedClientOptions } from './options.js';
+import { type RetryInfo, recordRetryInfo } from './retry-info.js';
+import type { ScopeTimer } from './signals.js';
+
+const now = (): number => performance.now();
+
+/**
+ * The bookkeeping of one logical call — its key, attempts, delays, budget tokens and deadline — shared
+ * by the fetch wrapper, `retry()` and the axios integration, so all three apply one policy one way.
+ */
+export class CallState {
+  readonly startedAt = now();
+  attempts = 0;
+  readonly delays: number[] = [];
+  readonly reasons: string[] = [];
+  /** Budget tokens the retries of this call took (refunded on success). */
+  acquired = 0;
+  private backoff: BackoffState = INITIAL_BACKOFF_STATE;
+
+  constructor(
+    readonly options: ResolvedClientOptions,
+    readonly idempotencyKey: string | undefined,
+  ) {}
+
+  get totalDelay(): number {
+    return this.delays.reduce((sum, delay) => sum + delay, 0);
+  }
+
+  /** Time left before the deadline, in ms (`Infinity` without one). */
+  remaining(): number {
+    return this.options.policy.deadline - (now() - this.startedAt);
+  }
+
+  info(): RetryInfo {
+    return Object.freeze({
+      idempotencyKey: this.idempotencyKey,
+      attempts: this.attempts,
+      totalDelay: this.totalDelay,
+      delays: Object.freeze([...this.delays]),
+      reasons: Object.freeze([...this.reasons]),
+    });
+  }
+
+  /** An error that carries this call's key, attempts and delays. */
+  error<TResponse = Response>(
+    code: ClientErrorCodeValue,
+    message: string,
+    extra: { cause?: unknown; response?: TResponse | undefined } = {},
+  ): OncelyClientError<TResponse> {
+    const error = new OncelyClientError<TResponse>(code, `${message} ${this.describe()}`, {
+      ...extra,
+      idempotencyKey: this.idempotencyKey,
+      attempts: this.attempts,
+      totalDelay: this.totalDelay,
+    });
+    recordRetryInfo(error, this.info());
+    return error;
+  }
+
+  /**
+   * Timers of the next attempt: `attemptTimeout`, cut short by the deadline when that comes first
+   * (then the attempt ends with a deadline error, which is not retried).
+   */
+  timers(): { attempt: ScopeTimer | undefined; deadline: ScopeTimer | undefined } {
+    const { attemptTimeout, deadline } = this.options.policy;
+    const remaining = this.remaining();
+    const deadlineTimer = Number.isFinite(deadline)
+      ? { ms: remaining, reason: () => this.error(ClientErrorCode.deadlineExceeded, `Deadline of ${deadline} ms exceeded.`) }
+      : undefined;
+    const attemptTimer =
+      Number.isFinite(attemptTimeout) && attemptTimeout < remaining
+        ? {
+            ms: attemptTimeout,
+            reason: () =>
+              this.error(ClientErrorCode.attemptTimeout, `Attempt ${this.attempts} got no response within ${attemptTimeout} ms.`),
+          }
+        : undefined;
+    return { attempt: attemptTimer, deadline: deadlineTimer };
+  }
+
+  /**
+   * The delay before retrying `failure`: the server's Retry-After (capped at `maxRetryAfter`) when it
+   * sent one — the server knows when it will be ready — else the jittered backoff. Throws, without
+   * sleeping, when the retry would start past the deadline or the budget is empty.
+   */
+  planRetry<TResponse>(failure: Failure): number {
+    const { policy, random, budget } = this.options;
+    const [backoffDelay, next] = computeDelay(this.backoff, policy, random);
+    this.backoff = next;
+    const hint = failure.headers === undefined ? undefined : parseRetryAfter(failure.headers, { max: policy.maxRetryAfter });
+    const delay = hint?.delay ?? backoffDelay;
+    const response = failure.response as TResponse | undefined;
+    const cause = failure.error ?? failure.decision.reason;
+    if (now() - this.startedAt + delay >= policy.deadline) {
+      throw this.error(
+        ClientErrorCode.deadlineExceeded,
+        `Deadline of ${policy.deadline} ms exceeded: a retry after ${delay} ms (${failure.decision.reason}) would start past it.`,
+        { cause, response },
+      );
+    }
+    if (budget !== undefined) {
+      const tokens = budget.tryAcquire(failure.timeout ? 'timeout' : 'error');
+      if (tokens === undefined) {
+        throw this.error(
+          ClientErrorCode.budgetExhausted,
+          `Retry budget exhausted (${budget.available} tokens left): not retrying ${failure.decision.reason}.`,
+          { cause, response },
+        );
+      }
+      this.acquired += tokens;
+    }
+    return delay;
+  }
+
+  /** Fires `onRetry` before the backoff sleep. */
+  announceRetry(failure: Failure, delay: number): void {
+    this.options.hooks.onRetry?.({
+      idempotencyKey: this.idempotencyKey,
+      attempt: this.attempts,
+      delay,
+      reason: failure.decision.reason,
+      ...('error' in failure ? { error: failure.error } : {}),
+      ...('response' in failure ? { response: failure.response } : {}),
+    });
+  }
+
+  /** Records a finished backoff sleep. */
+  slept(delay: number, reason: string): void {
+    this.delays.push(delay);
+    this.reasons.push(reason);
+  }
+
+  /** The call succeeded: refund the budget, record the info on `result`, fire `onSuccess`. */
+  succeed(result: unknown): void {
+    this.options.budget?.recordSuccess(this.acquired);
+    recordRetryInfo(result, this.info());
+    this.options.hooks.onSuccess?.({
+      idempotencyKey: this.idempotencyKey,
+      attempts: this.attempts,
+      totalDelay: this.totalDelay,
+      result,
+    });
+  }
+
+  /** The call ends without success: record the info on what the caller gets, fire `onGiveUp`. */
+  giveUp(reason: string, outcome: { error?: unknown; response?: unknown }): void {
+    recordRetryInfo(outcome.error ?? outcome.response, this.info());
+    this.options.hooks.onGiveUp?.({
+      idempotencyKey: this.idempotencyKey,
+      attempts: this.attempts,
+      totalDelay: this.totalDelay,
+      reason,
+      ...outcome,
+    });
+  }
+
+  private describe(): string {
+    const attempts = `${this.attempts} attempt${this.attempts === 1 ? '' : 's'}`;
+    return this.idempotencyKey === undefined
+      ? `(${attempts}, no idempotency key)`
+      : `(${attempts}, Idempotency-Key ${this.idempotencyKey})`;
+  }
+}
