@@ -1,0 +1,118 @@
+import { createServer } from 'node:http';
+import express from 'express';
+import type { Express, NextFunction, Request, Response } from 'express';
+import express4 from 'express4';
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../../store/memory-store.js';
+import { runAdapterConformanceSuite } from '../../testing/conformance/suite.js';
+import type { ConformanceHarness } from '../../testing/conformance/types.js';
+import { listenLocal } from '../../testing/listen.js';
+import { idempotency } from './middleware.js';
+
+type ExpressModule = typeof express;
+type ParserMode = 'parser-after' | 'parser-before-verify' | 'parser-before';
+
+function expressHarness(expressModule: ExpressModule, mode: ParserMode): ConformanceHarness {
+  return async (app) => {
+    const server: Express = expressModule();
+    const parser = expressModule.text({
+      type: () => true,
+      ...(mode === 'parser-before-verify'
+        ? { verify: (req: object, _res: unknown, buf: Buffer) => Object.assign(req, { rawBody: buf }) }
+        : {}),
+    });
+    if (mode !== 'parser-after') server.use(parser);
+    server.use(idempotency({ ...app.options, scope: (req) => app.scopeOf(req.headers) }));
+    if (mode === 'parser-after') server.use(parser);
+    server.use((req: Request, res: Response, next: NextFunction) => {
+      const body: unknown = req.body;
+      app
+        .handle({
+          method: req.method,
+          url: req.originalUrl,
+          headers: req.headers,
+          body: typeof body === 'string' ? body : '',
+        })
+        .then(async (result) => {
+          if (result.kind === 'throw') return next(result.error);
+          res.status(result.status);
+          for (const [name, value] of result.headers) res.append(name, value);
+          if (result.kind === 'send') return void res.end(Buffer.from(result.body));
+          for (const chunk of result.chunks) {
+            res.write(Buffer.from(chunk));
+            await new Promise((resolve) => setTimeout(resolve, 5));
+          }
+          res.end();
+        })
+        .catch(next);
+    });
+    server.use((_error: unknown, _req: Request, res: Response, _next: NextFunction) => {
+      res.status(500).json({ error: 'internal' });
+    });
+    return listenLocal(createServer(server));
+  };
+}
+
+const express4Module = express4 as unknown as ExpressModule;
+runAdapterConformanceSuite('express 5 (body parser after)', expressHarness(express, 'parser-after'));
+runAdapterConformanceSuite(
+  'express 5 (body parser before, verify sets rawBody)',
+  expressHarness(express, 'parser-before-verify'),
+);
+runAdapterConformanceSuite('express 4 (body parser after)', expressHarness(express4Module, 'parser-after'));
+
+describe('express adapter', () => {
+  it('fingerprints the parsed body when a parser ran before it without rawBody', async () => {
+    const server = express();
+    server.use(express.json());
+    server.use(idempotency({ store: new MemoryStore(), scope: 'global' }));
+    let runs = 0;
+    server.post('/pay', (req, res) => {
+      runs += 1;
+      res.status(201).json({ runs, body: req.body });
+    });
+    const { url, close } = await listenLocal(createServer(server));
+    try {
+      const post = (body: string) =>
+        fetch(`${url}/pay`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'idempotency-key': 'k1' },
+          body,
+        });
+      expect((await post('{"a":1}')).status).toBe(201);
+      const replay = await post('{"a":1}');
+      expect([replay.status, replay.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
+      expect((await post('{"a":2}')).status).toBe(422);
+      expect(runs).toBe(1);
+    } finally {
+      await close();
+    }
+  });
+
+  it('passes errors of the scope function to next', async () => {
+    const server = express();
+    server.use(
+      idempotency({
+        scope: () => {
+          throw new Error('no user');
+        },
+      }),
+    );
+    server.use((_req: Request, res: Response) => void res.send('ran'));
+    server.use(
+      (error: Error, _req: Request, res: Response, _next: NextFunction) =>
+        void res.status(401).send(error.message),
+    );
+    const { url, close } = await listenLocal(createServer(server));
+    try {
+      const answer = await fetch(`${url}/x`, {
+        method: 'POST',
+        headers: { 'idempotency-key': 'k' },
+        body: '{}',
+      });
+      expect([answer.status, await answer.text()]).toEqual([401, 'no user']);
+    } finally {
+      await close();
+    }
+  });
+});

@@ -1,0 +1,135 @@
+import { readHeader } from '@oncely/core';
+import type { ConformanceApp, ConformanceHarness, ConformanceRequest, ConformanceResponse } from './types.js';
+
+const encoder = new TextEncoder();
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** The routes of the conformance app, by path prefix. */
+async function route(
+  request: ConformanceRequest,
+  count: number,
+  maxResponseBytes: number,
+): Promise<ConformanceResponse> {
+  const path = request.url.split('?', 1)[0]!;
+  const json = (
+    status: number,
+    value: unknown,
+    extra: Array<[string, string]> = [],
+  ): ConformanceResponse => ({
+    kind: 'send',
+    status,
+    headers: [['content-type', 'application/json; charset=utf-8'], ...extra],
+    body: encoder.encode(JSON.stringify(value)),
+  });
+  const segments = path.split('/');
+  if (path.startsWith('/slow') || path.startsWith('/hang/')) {
+    await sleep(path.startsWith('/hang/') ? Number(segments[2]) : 150);
+    return json(201, { count, body: request.body });
+  }
+  if (path.startsWith('/binary')) {
+    return {
+      kind: 'send',
+      status: 200,
+      headers: [['content-type', 'application/octet-stream']],
+      body: allBytes(),
+    };
+  }
+  if (path.startsWith('/throw')) return { kind: 'throw', error: new Error('boom: secret detail') };
+  if (path.startsWith('/status/')) return json(Number(segments[2]), { count });
+  if (path.startsWith('/big')) {
+    return {
+      kind: 'send',
+      status: 200,
+      headers: [['content-type', 'text/plain']],
+      body: new Uint8Array(maxResponseBytes + 10).fill(120),
+    };
+  }
+  if (path.startsWith('/sse')) {
+    const chunks = ['data: 1\n\n', 'data: 2\n\n', 'data: 3\n\n'].map((c) => encoder.encode(c));
+    return { kind: 'stream', status: 200, headers: [['content-type', 'text/event-stream']], chunks };
+  }
+  if (path.startsWith('/chunked')) {
+    const chunks = ['one,', 'two,', `three:${count}`].map((c) => encoder.encode(c));
+    return { kind: 'stream', status: 200, headers: [['content-type', 'text/plain; charset=utf-8']], chunks };
+  }
+  if (path.startsWith('/empty')) return { kind: 'send', status: 204, headers: [], body: new Uint8Array(0) };
+  return json(201, { count, body: request.body, url: request.url, note: 'héllo €' }, [
+    ['location', '/things/42'],
+    ['etag', '"v1"'],
+    ['cache-control', 'no-cache'],
+    ['set-cookie', 'a=1; Path=/'],
+    ['set-cookie', 'b=2; Path=/'],
+    ['x-internal', 'secret'],
+  ]);
+}
+
+/** Every byte value, so an adapter that mangles binary fails. */
+export function allBytes(): Uint8Array {
+  return Uint8Array.from({ length: 512 }, (_, i) => i % 256);
+}
+
+/** A running conformance app: its URL, handler executions by path, and how to stop it. */
+export interface RunningApp {
+  url: string;
+  /** Handler executions so far for paths starting with `prefix` (all when omitted). */
+  count(prefix?: string): number;
+  close(): Promise<void>;
+}
+
+/** Starts the adapter with the conformance routes and options. Scope: the `x-tenant` header. */
+export async function startApp(
+  harness: ConformanceHarness,
+  options: ConformanceApp['options'],
+): Promise<RunningApp> {
+  const executions: string[] = [];
+  const maxResponseBytes = options.maxResponseBytes ?? 1_048_576;
+  const server = await harness({
+    options,
+    scopeOf: (headers) => readHeader(headers, 'x-tenant') ?? 'anonymous',
+    handle: async (request) => {
+      const path = request.url.split('?', 1)[0]!;
+      executions.push(path);
+      return route(request, executions.filter((p) => p === path).length, maxResponseBytes);
+    },
+  });
+  return {
+    url: server.url,
+    count: (prefix = '/') => executions.filter((path) => path.startsWith(prefix)).length,
+    close: () => server.close(),
+  };
+}
+
+/** A response as the suite inspects it. */
+export interface Answer {
+  status: number;
+  headers: Headers;
+  bytes: Buffer;
+  text: string;
+  json(): any;
+}
+
+/** Sends a request with real fetch. */
+export async function send(
+  url: string,
+  path: string,
+  init: {
+    key?: string;
+    body?: string;
+    tenant?: string;
+    method?: string;
+    headers?: Record<string, string>;
+  } = {},
+): Promise<Answer> {
+  const { key, body = '{"amount":100}', tenant, method = 'POST' } = init;
+  const headers = new Headers({ 'content-type': 'application/json', ...init.headers });
+  if (key !== undefined) headers.set('idempotency-key', key);
+  if (tenant !== undefined) headers.set('x-tenant', tenant);
+  const response = await fetch(url + path, {
+    method,
+    headers,
+    body: method === 'GET' || method === 'HEAD' ? null : body,
+  });
+  const bytes = Buffer.from(await response.arrayBuffer());
+  const text = bytes.toString('utf8');
+  return { status: response.status, headers: response.headers, bytes, text, json: () => JSON.parse(text) };
+}
