@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from 'ioredis';
+import { runStoreContractSuite } from '@oncely/server/testing';
 import { RedisStore } from './index.js';
 import { clusterUnavailableReason, startLocalCluster } from './cluster-support.js';
 import type { LocalCluster } from './cluster-support.js';
@@ -48,6 +49,14 @@ describe.skipIf(skipReason !== undefined)('RedisStore on a local 3-node Redis Cl
     );
     expect(results.filter((r) => r.outcome === 'claimed')).toHaveLength(1);
   });
+
+  runStoreContractSuite(
+    'RedisStore on a Redis Cluster',
+    () => new RedisStore({ client, prefix: 'contract' }),
+    {
+      leaseMs: 60,
+    },
+  );
 
   /** The port of the master serving `slot`, from ioredis's slot table. */
   function slotOwner(slot: number): number | undefined {
