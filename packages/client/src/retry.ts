@@ -42,7 +42,7 @@ export type BoundRetry = <T>(operation: RetryOperation<T>, options?: RetryCallOp
  *
  * A standalone `retry` has no retry budget unless you pass a shared one; `createRetry` gives its calls one.
  */
-export function retry<T>(operation: RetryOperation<T>, options: RetryOptions = {}): Promise<T> {
+export async function retry<T>(operation: RetryOperation<T>, options: RetryOptions = {}): Promise<T> {
   const { signal, idempotencyKey, ...clientOptions } = options ?? {};
   return runRetry(normalizeClientOptions(clientOptions, { defaultBudget: false }), operation, { signal, idempotencyKey });
 }
