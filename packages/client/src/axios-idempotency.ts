@@ -1,0 +1,250 @@
+import {
+  IDEMPOTENCY_KEY_HEADER,
+  SAFE_METHODS,
+  assertIdempotencyKey,
+  generateIdempotencyKey,
+  invalidOptionError,
+  isRetryableMethod,
+  parseIdempotencyKeyHeader,
+  readHeader,
+  readProblemType,
+} from '@oncely/core';
+import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import axiosRetry from 'axios-retry';
+import { runBeforeRequestInterceptors } from './axios-interceptors.js';
+import { CallState } from './call-state.js';
+import { type Failure, errorFailure, responseFailure } from './classify-failure.js';
+import { ClientErrorCode, type OncelyClientError, isOncelyClientError } from './errors.js';
+import { type ClientOptions, type ResolvedClientOptions, normalizeClientOptions } from './options.js';
+
+/** Options of {@link withIdempotency}: the shared client options. */
+export type AxiosIdempotencyOptions = ClientOptions;
+
+/** Where the state of one logical request lives on its axios config (it survives axios-retry's re-dispatch). */
+const STATE = 'oncely';
+const INSTALLED = Symbol.for('oncely.client.axios-installed');
+
+/** A class instance, not a plain object: axios's mergeConfig copies it by reference on every re-dispatch. */
+class AxiosCall {
+  readonly call: CallState;
+  /** The caller's own timeout, applied per attempt. */
+  userTimeout: number | undefined;
+  failure: { error: unknown; failure: Failure } | undefined;
+  plannedDelay = 0;
+  stop: OncelyClientError<AxiosResponse> | undefined;
+  notRetried: string | undefined;
+  done = false;
+  converted = false;
+  constructor(options: ResolvedClientOptions, key: string | undefined) {
+    this.call = new CallState(options, key);
+  }
+}
+
+type Config = InternalAxiosRequestConfig & { [STATE]?: AxiosCall };
+
+/**
+ * Makes an axios instance retry safely: one idempotency key per logical request, set once (only where
+ * absent) and seen by every request interceptor — yours included — on every attempt; retries through
+ * axios-retry under the Oncely policy (classification, Retry-After, per-attempt timeout, deadline,
+ * budget, events). Returns the same instance.
+ *
+ * Final errors stay axios errors (read `getRetryInfo(error)`), except when Oncely stops the call itself:
+ * the deadline, the budget or an unreplayable body reject with an `OncelyClientError` whose `cause` is
+ * the axios error and whose `response` is the axios response. An abort rejects with axios's
+ * `CanceledError`, as axios always does.
+ */
+export function withIdempotency<T extends AxiosInstance>(instance: T, options: AxiosIdempotencyOptions = {}): T {
+  if (typeof instance !== 'function' || typeof instance.interceptors?.request?.use !== 'function') {
+    throw invalidOptionError('axiosInstance', instance, 'an axios instance (axios.create())');
+  }
+  if ((instance as unknown as Record<symbol, unknown>)[INSTALLED] === true) {
+    throw invalidOptionError('axiosInstance', instance, 'an instance withIdempotency() was not applied to yet');
+  }
+  const resolved = normalizeClientOptions(options);
+  Object.defineProperty(instance, INSTALLED, { value: true });
+
+  /** Idempotent: creates the call state and sets the key where absent. */
+  const ensureKey = (config: Config): Config => {
+    let state = config[STATE];
+    if (state === undefined) {
+      const method = (config.method ?? 'get').toUpperCase();
+      const header = readHeader(config.headers, IDEMPOTENCY_KEY_HEADER);
+      const parsed = header === undefined ? undefined : parseIdempotencyKeyHeader(header);
+      const key =
+        header !== undefined
+          ? parsed?.ok
+            ? parsed.key
+            : assertIdempotencyKey(header, 'the Idempotency-Key header')
+          : SAFE_METHODS.has(method)
+            ? undefined
+            : generateIdempotencyKey(resolved.keyGenerator);
+      state = new AxiosCall(resolved, key);
+      config[STATE] = state;
+    }
+    const key = state.call.idempotencyKey;
+    if (key !== undefined && readHeader(config.headers, IDEMPOTENCY_KEY_HEADER) === undefined) {
+      if (typeof config.headers?.set === 'function') config.headers.set(IDEMPOTENCY_KEY_HEADER, key);
+      else config.headers = Object.assign(config.headers ?? {}, { [IDEMPOTENCY_KEY_HEADER]: key }) as Config['headers'];
+    }
+    return config;
+  };
+
+  runBeforeRequestInterceptors(instance, ensureKey);
+
+  instance.interceptors.request.use(async function oncelyPrepareAttempt(config: Config) {
+    const state = ensureKey(config)[STATE]!;
+    const { call } = state;
+    call.attempts += 1;
+    if (call.attempts === 1) {
+      state.userTimeout = config.timeout !== undefined && config.timeout > 0 ? config.timeout : undefined;
+      await serialiseFormData(config);
+    }
+    const remaining = call.remaining();
+    if (remaining <= 0) {
+      state.done = true;
+      const error = call.error(ClientErrorCode.deadlineExceeded, `Deadline of ${resolved.policy.deadline} ms exceeded.`);
+      call.giveUp(ClientErrorCode.deadlineExceeded, { error });
+      throw error;
+    }
+    const timeout = Math.min(state.userTimeout ?? Infinity, resolved.policy.attemptTimeout, remaining);
+    config.timeout = Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout)) : 0;
+    return config;
+  });
+
+  axiosRetry(instance, {
+    retries: resolved.policy.retries,
+    shouldResetTimeout: true,
+    retryDelay: () => 0, // Oncely sleeps in onRetry: abortable, deadline-checked, injectable.
+    retryCondition(error) {
+      const state = stateOf(error.config);
+      if (state === undefined || isCancel(error) || error.config?.signal?.aborted) return false;
+      const { call } = state;
+      const failure = judge(error);
+      state.failure = { error, failure };
+      const override = resolved.shouldRetry?.({
+        attempt: call.attempts,
+        decision: failure.decision,
+        error,
+        ...(error.response === undefined ? {} : { response: error.response, status: error.response.status }),
+      });
+      if (!(override ?? failure.decision.retry)) {
+        state.notRetried = failure.decision.reason;
+        return false;
+      }
+      const method = (error.config?.method ?? 'get').toUpperCase();
+      if (!isRetryableMethod(method, call.idempotencyKey !== undefined)) {
+        state.notRetried = `${method} without an idempotency key is not retried`;
+        return false;
+      }
+      if (isStream(error.config?.data)) {
+        state.stop = call.error(ClientErrorCode.bodyNotReplayable, 'Cannot retry: the request body is a stream that was already sent.', {
+          cause: error,
+          response: error.response,
+        });
+        return false;
+      }
+      try {
+        state.plannedDelay = call.planRetry<AxiosResponse>(failure);
+      } catch (stop) {
+        state.stop = stop as OncelyClientError<AxiosResponse>;
+        return false;
+      }
+      return true;
+    },
+    async onRetry(_retryCount, _error, config) {
+      const state = stateOf(config as Config)!;
+      const { failure } = state.failure!;
+      state.call.announceRetry(failure, state.plannedDelay);
+      try {
+        await resolved.sleep(state.plannedDelay, (config.signal as AbortSignal | undefined) ?? undefined);
+      } catch {
+        return; // aborted: axios-retry re-dispatches at once and axios rejects with CanceledError
+      }
+      state.call.slept(state.plannedDelay, failure.decision.reason);
+    },
+  });
+
+  instance.interceptors.response.use(
+    function oncelySucceeded(response: AxiosResponse) {
+      const state = stateOf(response.config);
+      if (state !== undefined && !state.done) {
+        state.done = true;
+        state.call.succeed(response);
+      }
+      return response;
+    },
+    function oncelyGaveUp(error: AxiosError) {
+      const state = stateOf(error?.config);
+      if (isOncelyClientError(error) || state === undefined || state.done) return Promise.reject(error);
+      state.done = true;
+      const { call } = state;
+      if (isCancel(error) || error.config?.signal?.aborted) {
+        call.giveUp('aborted', { error });
+        return Promise.reject(error);
+      }
+      if (state.stop !== undefined) {
+        call.giveUp(state.stop.code, { error: state.stop, response: error.response });
+        return Promise.reject(state.stop);
+      }
+      const evaluated = state.failure?.error === error;
+      const failure = evaluated ? state.failure!.failure : judge(error);
+      const reason =
+        evaluated && state.notRetried !== undefined
+          ? state.notRetried
+          : failure.decision.retry
+            ? `retries exhausted (${failure.decision.reason})`
+            : failure.decision.reason;
+      call.giveUp(reason, { error, response: error.response });
+      return Promise.reject(error);
+    },
+  );
+  return instance;
+}
+
+function stateOf(config: unknown): AxiosCall | undefined {
+  const state = typeof config === 'object' && config !== null ? (config as Config)[STATE] : undefined;
+  return state instanceof AxiosCall ? state : undefined;
+}
+
+/** A response error by status, headers and problem type; an axios timeout as an attempt timeout. */
+function judge(error: AxiosError): Failure {
+  const { response } = error;
+  if (response !== undefined) {
+    return responseFailure(
+      { status: response.status, headers: response.headers as never, problemType: readProblemType(response.data) },
+      { error, response },
+    );
+  }
+  if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
+    return { decision: { retry: true, reason: 'attempt timeout' }, timeout: true, error };
+  }
+  return errorFailure(error);
+}
+
+function isCancel(error: unknown): boolean {
+  return (
+    typeof error === 'object' &&
+    error !== null &&
+    ((error as { code?: unknown }).code === 'ERR_CANCELED' || (error as { __CANCEL__?: unknown }).__CANCEL__ === true)
+  );
+}
+
+function isStream(data: unknown): boolean {
+  return (
+    typeof data === 'object' &&
+    data !== null &&
+    (typeof (data as { pipe?: unknown }).pipe === 'function' ||
+      (typeof ReadableStream !== 'undefined' && data instanceof ReadableStream))
+  );
+}
+
+/**
+ * Serialises FormData once: axios picks a new random multipart boundary on each dispatch, which would
+ * change the bytes — and the server's fingerprint — on every retry.
+ */
+async function serialiseFormData(config: Config): Promise<void> {
+  if (typeof FormData === 'undefined' || !(config.data instanceof FormData)) return;
+  const serialised = new Response(config.data);
+  config.data = await serialised.arrayBuffer();
+  config.headers.set('Content-Type', serialised.headers.get('content-type'));
+}
