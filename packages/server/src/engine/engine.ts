@@ -109,11 +109,7 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
           if (result.takeover) emit(hooks.onTakeover, { ...event, fencingToken: result.fencingToken });
           return {
             action: 'execute',
-            execution: createExecution(
-              resolved as ResolvedIdempotencyOptions<never>,
-              event,
-              result.fencingToken,
-            ),
+            execution: createExecution(resolved, event, result.fencingToken),
           };
         case 'completed':
           return replay(event, result.record.response);

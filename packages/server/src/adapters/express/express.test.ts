@@ -53,7 +53,7 @@ function expressHarness(expressModule: ExpressModule, mode: ParserMode): Conform
   };
 }
 
-const express4Module = express4 as unknown as ExpressModule;
+const express4Module = express4;
 runAdapterConformanceSuite('express 5 (body parser after)', expressHarness(express, 'parser-after'));
 runAdapterConformanceSuite(
   'express 5 (body parser before, verify sets rawBody)',

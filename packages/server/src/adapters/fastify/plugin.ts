@@ -92,7 +92,10 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
         method: request.method,
         path: queryStart === -1 ? url : url.slice(0, queryStart),
         query: queryStart === -1 ? '' : url.slice(queryStart + 1),
-        keyHeader: request.raw.headersDistinct['idempotency-key'],
+        // headersDistinct shows a repeated header line by line; `inject()` requests lack it.
+        keyHeader:
+          (request.raw.headersDistinct as Record<string, string[]> | undefined)?.['idempotency-key'] ??
+          request.headers['idempotency-key'],
         headers: request.headers,
         readBody: async () => body ?? bytesOfParsedBody(request.body),
       },

@@ -9,9 +9,12 @@ import { isStreamingContentType } from '../web/streaming.js';
  * not replayable at its first write and never buffered.
  */
 export function captureResponse(res: ServerResponse, execution: Execution): void {
+  // Patched below and put back in end(): always called with `this` set to `res`.
+  /* eslint-disable @typescript-eslint/unbound-method */
   const originalWriteHead = res.writeHead;
   const originalWrite = res.write;
   const originalEnd = res.end;
+  /* eslint-enable @typescript-eslint/unbound-method */
   const chunks: Buffer[] = [];
   let size = 0;
   let notReplayable: CapturedResponse['notReplayable'];
@@ -68,7 +71,7 @@ export function captureResponse(res: ServerResponse, execution: Execution): void
     }
     const call = originalWriteHead as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
     return reason === undefined ? call.call(this, statusCode) : call.call(this, statusCode, reason);
-  } as ServerResponse['writeHead'];
+  };
 
   res.write = function write(this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
     capture(chunk, rest[0]);

@@ -89,18 +89,24 @@ export function runAdapterConformanceSuite(name: string, harness: ConformanceHar
       withApp({ store: store() }, async (app) => {
         const k = key();
         const answers = await Promise.all(
-          Array.from({ length: 50 }, () => send(app.url, '/slow', { key: k })),
+          Array.from({ length: 50 }, () => send(app.url, '/hang/400', { key: k })),
         );
         expect(app.count()).toBe(1);
-        expect(answers.filter((a) => a.status === 201)).toHaveLength(1);
+        const ok = answers.filter((a) => a.status === 201);
+        // On a loaded machine a duplicate may arrive after the first finished: it gets the replay.
+        const late = ok.filter((a) => a.headers.get('idempotent-replayed') === 'true');
+        expect(ok.length - late.length).toBe(1);
         const conflicts = answers.filter((a) => a.status !== 201);
-        expect(conflicts).toHaveLength(49);
+        expect(conflicts.length).toBeGreaterThan(0);
+        expect(conflicts.length + late.length).toBe(49);
         for (const conflict of conflicts) {
           expectProblem(conflict, ProblemType.requestInProgress, 409);
           expect(conflict.headers.get('retry-after')).toBe('1');
           expect(conflict.json().idempotencyKey).toBe(k);
         }
-        expect((await send(app.url, '/slow', { key: k })).headers.get('idempotent-replayed')).toBe('true');
+        expect((await send(app.url, '/hang/400', { key: k })).headers.get('idempotent-replayed')).toBe(
+          'true',
+        );
         expect(app.count()).toBe(1);
       }));
 
