@@ -69,7 +69,9 @@ export async function runAttempts<T>(spec: AttemptSpec<T>): Promise<LoopResult<T
       async (attemptNumber) => {
         call.attempts = attemptNumber;
         if (call.remaining() <= 0) {
-          throw new AbortError(call.error(ClientErrorCode.deadlineExceeded, `Deadline of ${policy.deadline} ms exceeded.`));
+          throw new AbortError(
+            call.error(ClientErrorCode.deadlineExceeded, `Deadline of ${policy.deadline} ms exceeded.`),
+          );
         }
         const timers = call.timers();
         const scope = createAttemptScope(signal, timers.attempt, timers.deadline);

@@ -10,12 +10,19 @@ import {
   readProblemType,
 } from '@oncely/core';
 import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
-import axiosRetry from 'axios-retry';
+import axiosRetryImport from 'axios-retry';
 import { runBeforeRequestInterceptors } from './axios-interceptors.js';
 import { CallState } from './call-state.js';
 import { type Failure, errorFailure, responseFailure } from './classify-failure.js';
 import { ClientErrorCode, type OncelyClientError, isOncelyClientError } from './errors.js';
 import { type ClientOptions, type ResolvedClientOptions, normalizeClientOptions } from './options.js';
+
+// axios-retry's CJS build sets `exports.default`; a CJS bundle's Node-mode interop then hands us the
+// whole exports object as the default import. Take the function wherever it is.
+const axiosRetry: typeof axiosRetryImport =
+  typeof axiosRetryImport === 'function'
+    ? axiosRetryImport
+    : (axiosRetryImport as unknown as { default: typeof axiosRetryImport }).default;
 
 /** Options of {@link withIdempotency}: the shared client options. */
 export type AxiosIdempotencyOptions = ClientOptions;
@@ -53,12 +60,19 @@ type Config = InternalAxiosRequestConfig & { [STATE]?: AxiosCall };
  * the axios error and whose `response` is the axios response. An abort rejects with axios's
  * `CanceledError`, as axios always does.
  */
-export function withIdempotency<T extends AxiosInstance>(instance: T, options: AxiosIdempotencyOptions = {}): T {
+export function withIdempotency<T extends AxiosInstance>(
+  instance: T,
+  options: AxiosIdempotencyOptions = {},
+): T {
   if (typeof instance !== 'function' || typeof instance.interceptors?.request?.use !== 'function') {
     throw invalidOptionError('axiosInstance', instance, 'an axios instance (axios.create())');
   }
   if ((instance as unknown as Record<symbol, unknown>)[INSTALLED] === true) {
-    throw invalidOptionError('axiosInstance', instance, 'an instance withIdempotency() was not applied to yet');
+    throw invalidOptionError(
+      'axiosInstance',
+      instance,
+      'an instance withIdempotency() was not applied to yet',
+    );
   }
   const resolved = normalizeClientOptions(options);
   Object.defineProperty(instance, INSTALLED, { value: true });
@@ -84,7 +98,10 @@ export function withIdempotency<T extends AxiosInstance>(instance: T, options: A
     const key = state.call.idempotencyKey;
     if (key !== undefined && readHeader(config.headers, IDEMPOTENCY_KEY_HEADER) === undefined) {
       if (typeof config.headers?.set === 'function') config.headers.set(IDEMPOTENCY_KEY_HEADER, key);
-      else config.headers = Object.assign(config.headers ?? {}, { [IDEMPOTENCY_KEY_HEADER]: key }) as Config['headers'];
+      else
+        config.headers = Object.assign(config.headers ?? {}, {
+          [IDEMPOTENCY_KEY_HEADER]: key,
+        });
     }
     return config;
   };
@@ -102,7 +119,10 @@ export function withIdempotency<T extends AxiosInstance>(instance: T, options: A
     const remaining = call.remaining();
     if (remaining <= 0) {
       state.done = true;
-      const error = call.error(ClientErrorCode.deadlineExceeded, `Deadline of ${resolved.policy.deadline} ms exceeded.`);
+      const error = call.error(
+        ClientErrorCode.deadlineExceeded,
+        `Deadline of ${resolved.policy.deadline} ms exceeded.`,
+      );
       call.giveUp(ClientErrorCode.deadlineExceeded, { error });
       throw error;
     }
@@ -137,10 +157,14 @@ export function withIdempotency<T extends AxiosInstance>(instance: T, options: A
         return false;
       }
       if (isStream(error.config?.data)) {
-        state.stop = call.error(ClientErrorCode.bodyNotReplayable, 'Cannot retry: the request body is a stream that was already sent.', {
-          cause: error,
-          response: error.response,
-        });
+        state.stop = call.error(
+          ClientErrorCode.bodyNotReplayable,
+          'Cannot retry: the request body is a stream that was already sent.',
+          {
+            cause: error,
+            response: error.response,
+          },
+        );
         return false;
       }
       try {
@@ -211,7 +235,11 @@ function judge(error: AxiosError): Failure {
   const { response } = error;
   if (response !== undefined) {
     return responseFailure(
-      { status: response.status, headers: response.headers as never, problemType: readProblemType(response.data) },
+      {
+        status: response.status,
+        headers: response.headers as never,
+        problemType: readProblemType(response.data),
+      },
       { error, response },
     );
   }
@@ -225,7 +253,8 @@ function isCancel(error: unknown): boolean {
   return (
     typeof error === 'object' &&
     error !== null &&
-    ((error as { code?: unknown }).code === 'ERR_CANCELED' || (error as { __CANCEL__?: unknown }).__CANCEL__ === true)
+    ((error as { code?: unknown }).code === 'ERR_CANCELED' ||
+      (error as { __CANCEL__?: unknown }).__CANCEL__ === true)
   );
 }
 

@@ -1,6 +1,8 @@
 import type { AxiosInstance, InternalAxiosRequestConfig } from 'axios';
 
-type RequestHandler = (config: InternalAxiosRequestConfig) => InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig>;
+type RequestHandler = (
+  config: InternalAxiosRequestConfig,
+) => InternalAxiosRequestConfig | Promise<InternalAxiosRequestConfig>;
 
 interface HandlerSlot {
   fulfilled?: unknown;
@@ -25,7 +27,8 @@ export function runBeforeRequestInterceptors(
   const slots = (manager as unknown as { handlers?: (HandlerSlot | null)[] }).handlers;
   if (Array.isArray(slots)) {
     for (const slot of slots) {
-      if (slot !== null && typeof slot.fulfilled === 'function') slot.fulfilled = wrap(slot.fulfilled as RequestHandler);
+      if (slot !== null && typeof slot.fulfilled === 'function')
+        slot.fulfilled = wrap(slot.fulfilled as RequestHandler);
     }
   }
   const use = manager.use.bind(manager);

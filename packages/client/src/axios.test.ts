@@ -1,9 +1,23 @@
 import { ProblemType } from '@oncely/core';
 import axios, { type AxiosError, type AxiosInstance } from 'axios';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FaultServer, destroy, ok, problem, slow, startFaultServer, status } from '../test/fault-server.js';
+import {
+  type FaultServer,
+  destroy,
+  ok,
+  problem,
+  slow,
+  startFaultServer,
+  status,
+} from '../test/fault-server.js';
 import { withIdempotency } from './axios.js';
-import { type ClientOptions, ClientErrorCode, createRetryBudget, getRetryInfo, isOncelyClientError } from './index.js';
+import {
+  type ClientOptions,
+  ClientErrorCode,
+  createRetryBudget,
+  getRetryInfo,
+  isOncelyClientError,
+} from './index.js';
 
 let server: FaultServer;
 let n = 0;
@@ -45,7 +59,7 @@ describe('withIdempotency (real axios + axios-retry)', () => {
   });
 
   it.each([true, false])(
-    "user interceptors registered before and after see the same key on every attempt (legacy ordering: %s)",
+    'user interceptors registered before and after see the same key on every attempt (legacy ordering: %s)',
     async (legacy) => {
       const p = path();
       server.route(p, destroy(), status(502), ok());
@@ -107,7 +121,10 @@ describe('withIdempotency (real axios + axios-retry)', () => {
     const serverNow = Math.floor(Date.now() / 1000) * 1000 + 7_200_000; // server clock two hours ahead
     server.route(
       p2,
-      status(429, { date: new Date(serverNow).toUTCString(), 'retry-after': new Date(serverNow + 4000).toUTCString() }),
+      status(429, {
+        date: new Date(serverNow).toUTCString(),
+        'retry-after': new Date(serverNow + 4000).toUTCString(),
+      }),
       ok(),
     );
     const second = client();
@@ -137,7 +154,9 @@ describe('withIdempotency (real axios + axios-retry)', () => {
   it('lets x-should-retry: false win', async () => {
     const p = path();
     server.route(p, status(500, { 'x-should-retry': 'false' }), ok());
-    const error = (await client().api.post(p, 'x').catch((e: unknown) => e)) as AxiosError;
+    const error = (await client()
+      .api.post(p, 'x')
+      .catch((e: unknown) => e)) as AxiosError;
     expect(error.response?.status).toBe(500);
     expect(server.seen(p)).toHaveLength(1);
   });
@@ -155,7 +174,9 @@ describe('withIdempotency (real axios + axios-retry)', () => {
   it('rejects with the last axios error, with retry info, when retries are used up', async () => {
     const p = path();
     server.route(p, destroy());
-    const error = (await client({ retries: 2 }).api.post(p, 'x').catch((e: unknown) => e)) as AxiosError;
+    const error = (await client({ retries: 2 })
+      .api.post(p, 'x')
+      .catch((e: unknown) => e)) as AxiosError;
     expect(axios.isAxiosError(error)).toBe(true);
     expect(getRetryInfo(error)).toMatchObject({ attempts: 3, idempotencyKey: keysOf(p)[0] });
     expect(keysOf(p)).toHaveLength(3);

@@ -35,7 +35,8 @@ export async function prepareBody(body: BodyInit | BodyFactory | null | undefine
     copy.set(new Uint8Array(body.buffer, body.byteOffset, body.byteLength));
     return fixed(copy, undefined);
   }
-  if (body instanceof URLSearchParams) return fixed(body.toString(), 'application/x-www-form-urlencoded;charset=UTF-8');
+  if (body instanceof URLSearchParams)
+    return fixed(body.toString(), 'application/x-www-form-urlencoded;charset=UTF-8');
   if (typeof FormData !== 'undefined' && body instanceof FormData) {
     const serialised = new Response(body);
     const bytes = new Uint8Array(await serialised.arrayBuffer());

@@ -68,14 +68,20 @@ export class CallState {
     const { attemptTimeout, deadline } = this.options.policy;
     const remaining = this.remaining();
     const deadlineTimer = Number.isFinite(deadline)
-      ? { ms: remaining, reason: () => this.error(ClientErrorCode.deadlineExceeded, `Deadline of ${deadline} ms exceeded.`) }
+      ? {
+          ms: remaining,
+          reason: () => this.error(ClientErrorCode.deadlineExceeded, `Deadline of ${deadline} ms exceeded.`),
+        }
       : undefined;
     const attemptTimer =
       Number.isFinite(attemptTimeout) && attemptTimeout < remaining
         ? {
             ms: attemptTimeout,
             reason: () =>
-              this.error(ClientErrorCode.attemptTimeout, `Attempt ${this.attempts} got no response within ${attemptTimeout} ms.`),
+              this.error(
+                ClientErrorCode.attemptTimeout,
+                `Attempt ${this.attempts} got no response within ${attemptTimeout} ms.`,
+              ),
           }
         : undefined;
     return { attempt: attemptTimer, deadline: deadlineTimer };
@@ -90,7 +96,10 @@ export class CallState {
     const { policy, random, budget } = this.options;
     const [backoffDelay, next] = computeDelay(this.backoff, policy, random);
     this.backoff = next;
-    const hint = failure.headers === undefined ? undefined : parseRetryAfter(failure.headers, { max: policy.maxRetryAfter });
+    const hint =
+      failure.headers === undefined
+        ? undefined
+        : parseRetryAfter(failure.headers, { max: policy.maxRetryAfter });
     const delay = hint?.delay ?? backoffDelay;
     const response = failure.response as TResponse | undefined;
     const cause = failure.error ?? failure.decision.reason;

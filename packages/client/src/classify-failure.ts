@@ -48,9 +48,14 @@ export function errorFailure(error: unknown, { fromFetch = false }: { fromFetch?
     return { decision: { retry: false, reason: error.code }, timeout: false, error };
   }
   const facts = readStatusFacts(error);
-  if (facts !== undefined) return responseFailure(facts, { error, response: readProperty(error, 'response') });
+  if (facts !== undefined)
+    return responseFailure(facts, { error, response: readProperty(error, 'response') });
   const decision = classifyError(error, { fromFetch });
-  return { decision, timeout: decision.reason === 'timeout' || /TIMEOUT|TIMEDOUT/.test(decision.reason), error };
+  return {
+    decision,
+    timeout: decision.reason === 'timeout' || /TIMEOUT|TIMEDOUT/.test(decision.reason),
+    error,
+  };
 }
 
 /** `status` (OpenAI, Anthropic, fetch-style) or `statusCode` (stripe-node), plus headers and problem type. */
@@ -63,11 +68,19 @@ function readStatusFacts(
     readProperty(error, 'status'),
     readProperty(error, 'statusCode'),
     readProperty(response, 'status'),
-  ].find((value): value is number => typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 599);
+  ].find(
+    (value): value is number =>
+      typeof value === 'number' && Number.isInteger(value) && value >= 100 && value <= 599,
+  );
   if (status === undefined) return undefined;
-  const headers = (readProperty(error, 'headers') ?? readProperty(response, 'headers')) as HeaderSource | undefined;
+  const headers = (readProperty(error, 'headers') ?? readProperty(response, 'headers')) as
+    HeaderSource | undefined;
   const body = readProperty(error, 'error') ?? readProperty(error, 'body') ?? readProperty(response, 'data');
-  return { status, headers: typeof headers === 'object' ? headers : undefined, problemType: readProblemType(body) };
+  return {
+    status,
+    headers: typeof headers === 'object' ? headers : undefined,
+    problemType: readProblemType(body),
+  };
 }
 
 function readProperty(target: unknown, name: string): unknown {

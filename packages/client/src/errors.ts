@@ -45,7 +45,11 @@ export class OncelyClientError<TResponse = Response> extends OncelyError {
   /** The last response, when the server answered (its body unread). */
   readonly response: TResponse | undefined;
 
-  constructor(code: ClientErrorCodeValue, message: string, options: OncelyClientErrorOptions<TResponse> = {}) {
+  constructor(
+    code: ClientErrorCodeValue,
+    message: string,
+    options: OncelyClientErrorOptions<TResponse> = {},
+  ) {
     super(code, message, 'cause' in options ? { cause: options.cause } : {});
     this.name = 'OncelyClientError';
     this.idempotencyKey = options.idempotencyKey;

@@ -32,7 +32,11 @@ describe('createFetch: the same bytes on every attempt', () => {
   const cases: [string, () => BodyInit, Buffer | undefined][] = [
     ['a string', () => 'pay 10 € to Ada', Buffer.from('pay 10 € to Ada')],
     ['an ArrayBuffer', () => bytes.slice().buffer, Buffer.from(bytes)],
-    ['a Uint8Array view into a larger buffer', () => new Uint8Array(bytes.buffer.slice(0), 100, 50), Buffer.from(bytes.subarray(100, 150))],
+    [
+      'a Uint8Array view into a larger buffer',
+      () => new Uint8Array(bytes.buffer.slice(0), 100, 50),
+      Buffer.from(bytes.subarray(100, 150)),
+    ],
     ['a DataView', () => new DataView(bytes.slice().buffer, 10, 20), Buffer.from(bytes.subarray(10, 30))],
     ['URLSearchParams', () => new URLSearchParams({ a: '1', b: 'x y' }), Buffer.from('a=1&b=x+y')],
     ['a Blob', () => new Blob([bytes], { type: 'application/x-blob' }), Buffer.from(bytes)],
@@ -41,7 +45,10 @@ describe('createFetch: the same bytes on every attempt', () => {
 
   it.each(cases)('%s', async (_name, make, expected) => {
     const p = path();
-    const response = await fetch(server.route(p, destroy(), status(503), ok()), { method: 'POST', body: make() });
+    const response = await fetch(server.route(p, destroy(), status(503), ok()), {
+      method: 'POST',
+      body: make(),
+    });
     expect(response.status).toBe(200);
     const seen = server.seen(p);
     expect(seen).toHaveLength(3);
@@ -70,10 +77,14 @@ describe('createFetch: the same bytes on every attempt', () => {
   it('a caller that reuses its buffer cannot change a retry', async () => {
     const p = path();
     const buffer = new Uint8Array([1, 2, 3]);
-    const url = server.route(p, (req) => {
-      buffer[0] = 9; // the caller mutates its buffer while the call is in flight
-      req.socket.destroy();
-    }, ok());
+    const url = server.route(
+      p,
+      (req) => {
+        buffer[0] = 9; // the caller mutates its buffer while the call is in flight
+        req.socket.destroy();
+      },
+      ok(),
+    );
     await fetch(url, { method: 'POST', body: buffer });
     expect(server.seen(p).map((s) => [...s.body])).toEqual([
       [1, 2, 3],

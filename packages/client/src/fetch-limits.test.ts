@@ -1,6 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, destroy, ok, slow, startFaultServer, status } from '../test/fault-server.js';
-import { ClientErrorCode, createFetch, createRetryBudget, getRetryInfo, isOncelyClientError } from './index.js';
+import {
+  ClientErrorCode,
+  createFetch,
+  createRetryBudget,
+  getRetryInfo,
+  isOncelyClientError,
+} from './index.js';
 
 let server: FaultServer;
 let n = 0;
@@ -50,7 +56,10 @@ describe('createFetch: cancellation', () => {
     setTimeout(() => controller.abort(reason), 30);
     const started = performance.now();
     await expect(
-      createFetch({ sleep: noSleep })(server.route(p, slow(2000)), { method: 'POST', signal: controller.signal }),
+      createFetch({ sleep: noSleep })(server.route(p, slow(2000)), {
+        method: 'POST',
+        signal: controller.signal,
+      }),
     ).rejects.toBe(reason);
     expect(performance.now() - started).toBeLessThan(1000);
     expect(server.seen(p)).toHaveLength(1);
@@ -112,9 +121,12 @@ describe('createFetch: deadline', () => {
 
   it('retries freely while the deadline allows', async () => {
     const p = path();
-    const response = await createFetch({ deadline: 5000, baseDelay: 1 })(server.route(p, destroy(), destroy(), ok()), {
-      method: 'POST',
-    });
+    const response = await createFetch({ deadline: 5000, baseDelay: 1 })(
+      server.route(p, destroy(), destroy(), ok()),
+      {
+        method: 'POST',
+      },
+    );
     expect(getRetryInfo(response)!.attempts).toBe(3);
   });
 });

@@ -10,7 +10,13 @@ import {
   startFaultServer,
   status,
 } from '../test/fault-server.js';
-import { type FetchOptions, ClientErrorCode, createFetch, getRetryInfo, isOncelyClientError } from './index.js';
+import {
+  type FetchOptions,
+  ClientErrorCode,
+  createFetch,
+  getRetryInfo,
+  isOncelyClientError,
+} from './index.js';
 
 const UUID_V4 = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
@@ -80,7 +86,12 @@ describe('createFetch: one key through every retry', () => {
     expect(isOncelyClientError(error, ClientErrorCode.requestFailed)).toBe(true);
     const keys = server.seen(p).map((s) => s.key);
     expect(keys).toHaveLength(3);
-    expect(error).toMatchObject({ idempotencyKey: keys[0], attempts: 3, totalDelay: 15, response: undefined });
+    expect(error).toMatchObject({
+      idempotencyKey: keys[0],
+      attempts: 3,
+      totalDelay: 15,
+      response: undefined,
+    });
     expect((error as Error).cause).toBeInstanceOf(TypeError);
     expect(new Set(keys).size).toBe(1);
   });
@@ -127,7 +138,10 @@ describe('createFetch: statuses, hints and Retry-After', () => {
   it('waits a 503 Retry-After (seconds) instead of the backoff', async () => {
     const p = path();
     const { fetch, slept } = client();
-    const response = await fetch(server.route(p, status(503, { 'retry-after': '2' }), ok()), { method: 'POST', body: 'x' });
+    const response = await fetch(server.route(p, status(503, { 'retry-after': '2' }), ok()), {
+      method: 'POST',
+      body: 'x',
+    });
     expect(response.status).toBe(200);
     expect(slept).toEqual([2000]);
     expect(getRetryInfo(response)).toMatchObject({ attempts: 2, delays: [2000], reasons: ['status 503'] });
@@ -182,7 +196,9 @@ describe('createFetch: statuses, hints and Retry-After', () => {
     expect(await response.json()).toMatchObject({ type: ProblemType.keyReused });
     expect(gaveUp).toEqual(['idempotency key reused']);
 
-    const error = await fetch(url, { method: 'POST', body: 'x', throwOnHttpError: true }).catch((e: unknown) => e);
+    const error = await fetch(url, { method: 'POST', body: 'x', throwOnHttpError: true }).catch(
+      (e: unknown) => e,
+    );
     expect(isOncelyClientError(error, ClientErrorCode.httpError)).toBe(true);
     expect((error as { response: Response }).response.status).toBe(422);
     expect(server.seen(p)).toHaveLength(2);
@@ -190,7 +206,9 @@ describe('createFetch: statuses, hints and Retry-After', () => {
 
   it.each([400, 401, 403, 404])('never retries %i', async (code) => {
     const p = path();
-    const response = await client({ retries: 3 }).fetch(server.route(p, status(code), ok()), { method: 'PUT' });
+    const response = await client({ retries: 3 }).fetch(server.route(p, status(code), ok()), {
+      method: 'PUT',
+    });
     expect(response.status).toBe(code);
     expect(server.seen(p)).toHaveLength(1);
   });
@@ -220,7 +238,12 @@ describe('createFetch: statuses, hints and Retry-After', () => {
     expect(response.status).toBe(503);
     expect(slept).toEqual([5, 10]);
     expect(gaveUp).toEqual([
-      expect.objectContaining({ attempts: 3, totalDelay: 15, reason: 'retries exhausted (status 503)', response }),
+      expect.objectContaining({
+        attempts: 3,
+        totalDelay: 15,
+        reason: 'retries exhausted (status 503)',
+        response,
+      }),
     ]);
   });
 });
@@ -256,7 +279,11 @@ describe('createFetch: methods and keys', () => {
     expect(server.seen(p1).map((s) => s.key)).toEqual(['order-1', 'order-1']);
 
     const p2 = path();
-    const response = await fetch(server.route(p2, destroy(), ok()), { method: 'PATCH', body: 'x', idempotencyKey: 'order-2' });
+    const response = await fetch(server.route(p2, destroy(), ok()), {
+      method: 'PATCH',
+      body: 'x',
+      idempotencyKey: 'order-2',
+    });
     expect(server.seen(p2).map((s) => s.key)).toEqual(['order-2', 'order-2']);
     expect(getRetryInfo(response)!.idempotencyKey).toBe('order-2');
 
@@ -295,10 +322,15 @@ describe('createFetch: methods and keys', () => {
     const p = path();
     const events: unknown[] = [];
     const { fetch } = client({
-      onRetry: ({ attempt, delay, reason, idempotencyKey }) => events.push({ attempt, delay, reason, idempotencyKey }),
-      onSuccess: ({ attempts, totalDelay, idempotencyKey }) => events.push({ attempts, totalDelay, idempotencyKey }),
+      onRetry: ({ attempt, delay, reason, idempotencyKey }) =>
+        events.push({ attempt, delay, reason, idempotencyKey }),
+      onSuccess: ({ attempts, totalDelay, idempotencyKey }) =>
+        events.push({ attempts, totalDelay, idempotencyKey }),
     });
-    await fetch(server.route(p, status(502), status(504), ok()), { method: 'POST', idempotencyKey: 'k-events' });
+    await fetch(server.route(p, status(502), status(504), ok()), {
+      method: 'POST',
+      idempotencyKey: 'k-events',
+    });
     expect(events).toEqual([
       { attempt: 1, delay: 5, reason: 'status 502', idempotencyKey: 'k-events' },
       { attempt: 2, delay: 10, reason: 'status 504', idempotencyKey: 'k-events' },

@@ -61,30 +61,51 @@ export type OncelyFetch = (input: RequestInfo | URL, init?: OncelyRequestInit) =
  * answer or Oncely stopped the call (deadline, budget, unreplayable body).
  */
 export function createFetch(options: FetchOptions = {}): OncelyFetch {
-  const { fetch: customFetch, throwOnHttpError = false, bufferResponse = false, ...clientOptions } = options ?? {};
+  const {
+    fetch: customFetch,
+    throwOnHttpError = false,
+    bufferResponse = false,
+    ...clientOptions
+  } = options ?? {};
   if (customFetch !== undefined && typeof customFetch !== 'function') {
     throw invalidOptionError('fetch', customFetch, 'a fetch function');
   }
-  if (typeof throwOnHttpError !== 'boolean') throw invalidOptionError('throwOnHttpError', throwOnHttpError, 'a boolean');
-  if (typeof bufferResponse !== 'boolean') throw invalidOptionError('bufferResponse', bufferResponse, 'a boolean');
+  if (typeof throwOnHttpError !== 'boolean')
+    throw invalidOptionError('throwOnHttpError', throwOnHttpError, 'a boolean');
+  if (typeof bufferResponse !== 'boolean')
+    throw invalidOptionError('bufferResponse', bufferResponse, 'a boolean');
   const resolved = normalizeClientOptions(clientOptions);
 
-  return async function oncelyFetch(input: RequestInfo | URL, init: OncelyRequestInit = {}): Promise<Response> {
+  return async function oncelyFetch(
+    input: RequestInfo | URL,
+    init: OncelyRequestInit = {},
+  ): Promise<Response> {
     const baseFetch = customFetch ?? globalThis.fetch;
-    const { idempotencyKey: keyOption, throwOnHttpError: throwOption, body, headers: initHeaders, signal: initSignal, ...rest } = init;
+    const {
+      idempotencyKey: keyOption,
+      throwOnHttpError: throwOption,
+      body,
+      headers: initHeaders,
+      signal: initSignal,
+      ...rest
+    } = init;
     const request = typeof Request !== 'undefined' && input instanceof Request ? input : undefined;
     const url = request === undefined ? input : request.url;
     const method = rest.method ?? request?.method ?? 'GET';
     // Fail on a bad URL or method now: afterwards, a TypeError from fetch means a network error.
-    if (request === undefined) new Request(url as string | URL, { method });
+    if (request === undefined) new Request(url, { method });
     const headers = new Headers(initHeaders ?? request?.headers);
     const signal = initSignal ?? request?.signal ?? undefined;
 
     const idempotencyKey = resolveKey(keyOption, headers, method, resolved.keyGenerator);
-    if (idempotencyKey !== undefined && !headers.has(IDEMPOTENCY_KEY_HEADER)) headers.set(IDEMPOTENCY_KEY_HEADER, idempotencyKey);
+    if (idempotencyKey !== undefined && !headers.has(IDEMPOTENCY_KEY_HEADER))
+      headers.set(IDEMPOTENCY_KEY_HEADER, idempotencyKey);
 
-    const prepared = await prepareBody(body !== undefined ? body : request?.body ? await request.arrayBuffer() : null);
-    if (prepared.contentType !== undefined && !headers.has('content-type')) headers.set('content-type', prepared.contentType);
+    const prepared = await prepareBody(
+      body !== undefined ? body : request?.body ? await request.arrayBuffer() : null,
+    );
+    if (prepared.contentType !== undefined && !headers.has('content-type'))
+      headers.set('content-type', prepared.contentType);
     const base = request === undefined ? {} : requestFields(request);
 
     const call = new CallState(resolved, idempotencyKey);
@@ -106,7 +127,7 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
           body: attemptBody,
           signal: scope.signal,
           ...(isStreamBody(attemptBody) ? { duplex: 'half' } : {}),
-        } as RequestInit);
+        });
         return bufferResponse ? await buffer(response) : response;
       },
       judge: judgeResponse,
@@ -172,7 +193,10 @@ async function judgeResponse(response: Response): Promise<Failure | undefined> {
   if (response.status < 400) return undefined;
   let problemType: string | undefined;
   const contentType = response.headers.get('content-type') ?? '';
-  if ((response.status === 409 || response.status === 422) && contentType.toLowerCase().startsWith(PROBLEM_CONTENT_TYPE)) {
+  if (
+    (response.status === 409 || response.status === 422) &&
+    contentType.toLowerCase().startsWith(PROBLEM_CONTENT_TYPE)
+  ) {
     problemType = readProblemType(await response.clone().text());
   }
   return responseFailure({ status: response.status, headers: response.headers, problemType }, { response });

@@ -35,7 +35,9 @@ describe('normalizeClientOptions', () => {
 
   it('fetch-only options are checked too', () => {
     expect(() => createFetch({ fetch: 'nope' as never })).toThrow(/Invalid option `fetch`/);
-    expect(() => createFetch({ throwOnHttpError: 'yes' as never })).toThrow(/Invalid option `throwOnHttpError`/);
+    expect(() => createFetch({ throwOnHttpError: 'yes' as never })).toThrow(
+      /Invalid option `throwOnHttpError`/,
+    );
     expect(() => createFetch({ bufferResponse: 1 as never })).toThrow(/Invalid option `bufferResponse`/);
   });
 

@@ -157,7 +157,11 @@ function resolveBudget(value: ClientOptions['retryBudget'], byDefault: boolean):
   }
   if (typeof (value as Partial<RetryBudget>).tryAcquire === 'function') {
     if (typeof (value as Partial<RetryBudget>).recordSuccess !== 'function') {
-      throw invalidOptionError('retryBudget.recordSuccess', (value as Partial<RetryBudget>).recordSuccess, 'a function');
+      throw invalidOptionError(
+        'retryBudget.recordSuccess',
+        (value as Partial<RetryBudget>).recordSuccess,
+        'a function',
+      );
     }
     return value as RetryBudget;
   }

@@ -17,9 +17,9 @@ export interface RetryInfo {
  * a copy of this module, and `getRetryInfo` from one must see what another recorded.
  */
 const REGISTRY = Symbol.for('oncely.client.retry-info');
-const registry: WeakMap<object, RetryInfo> = ((globalThis as Record<symbol, unknown>)[REGISTRY] as
-  | WeakMap<object, RetryInfo>
-  | undefined) ?? ((globalThis as Record<symbol, unknown>)[REGISTRY] = new WeakMap<object, RetryInfo>());
+const registry: WeakMap<object, RetryInfo> =
+  ((globalThis as Record<symbol, unknown>)[REGISTRY] as WeakMap<object, RetryInfo> | undefined) ??
+  ((globalThis as Record<symbol, unknown>)[REGISTRY] = new WeakMap<object, RetryInfo>());
 
 /** Remembers what the call that produced `target` (a response or an error) did. */
 export function recordRetryInfo(target: unknown, info: RetryInfo): void {

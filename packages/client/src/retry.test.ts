@@ -125,7 +125,9 @@ describe('retry', () => {
     expect(calls).toBe(1);
 
     const reset = Object.assign(new Error('socket hang up'), { cause: { code: 'ECONNRESET' } });
-    const error = await retry(() => Promise.reject(reset), recorded({ retries: 2 }).opts).catch((e: unknown) => e);
+    const error = await retry(() => Promise.reject(reset), recorded({ retries: 2 }).opts).catch(
+      (e: unknown) => e,
+    );
     expect(error).toBe(reset);
     expect(getRetryInfo(error)).toMatchObject({ attempts: 3, delays: [5, 10] });
   });
@@ -151,9 +153,10 @@ describe('retry', () => {
     expect(result).toBe('second');
     expect(aborted).toEqual([true]);
 
-    const error = await retry(() => new Promise(() => {}), recorded({ attemptTimeout: 20, retries: 1 }).opts).catch(
-      (e: unknown) => e,
-    );
+    const error = await retry(
+      () => new Promise(() => {}),
+      recorded({ attemptTimeout: 20, retries: 1 }).opts,
+    ).catch((e: unknown) => e);
     expect(isOncelyClientError(error, ClientErrorCode.attemptTimeout)).toBe(true);
     expect(error).toMatchObject({ attempts: 2 });
   });
@@ -205,8 +208,16 @@ describe('retry', () => {
     const url = server.route(p, destroy(), status(503), ok());
     const body = await retry(
       async ({ idempotencyKey, signal }) => {
-        const response = await fetch(url, { method: 'POST', headers: { 'Idempotency-Key': idempotencyKey }, signal });
-        if (!response.ok) throw Object.assign(new Error(`HTTP ${response.status}`), { status: response.status, headers: response.headers });
+        const response = await fetch(url, {
+          method: 'POST',
+          headers: { 'Idempotency-Key': idempotencyKey },
+          signal,
+        });
+        if (!response.ok)
+          throw Object.assign(new Error(`HTTP ${response.status}`), {
+            status: response.status,
+            headers: response.headers,
+          });
         return response.json();
       },
       { baseDelay: 1 },

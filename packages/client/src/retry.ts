@@ -44,13 +44,19 @@ export type BoundRetry = <T>(operation: RetryOperation<T>, options?: RetryCallOp
  */
 export async function retry<T>(operation: RetryOperation<T>, options: RetryOptions = {}): Promise<T> {
   const { signal, idempotencyKey, ...clientOptions } = options ?? {};
-  return runRetry(normalizeClientOptions(clientOptions, { defaultBudget: false }), operation, { signal, idempotencyKey });
+  return runRetry(normalizeClientOptions(clientOptions, { defaultBudget: false }), operation, {
+    signal,
+    idempotencyKey,
+  });
 }
 
 /** A `retry` function with options normalised once and a retry budget shared by its calls. */
 export function createRetry(options: ClientOptions = {}): BoundRetry {
   const resolved = normalizeClientOptions(options);
-  return function boundRetry<T>(operation: RetryOperation<T>, callOptions: RetryCallOptions = {}): Promise<T> {
+  return function boundRetry<T>(
+    operation: RetryOperation<T>,
+    callOptions: RetryCallOptions = {},
+  ): Promise<T> {
     return runRetry(resolved, operation, callOptions);
   };
 }
@@ -62,7 +68,9 @@ async function runRetry<T>(
 ): Promise<T> {
   if (typeof operation !== 'function') throw new TypeError('retry: `operation` must be a function.');
   const key =
-    idempotencyKey === undefined ? generateIdempotencyKey(options.keyGenerator) : assertIdempotencyKey(idempotencyKey);
+    idempotencyKey === undefined
+      ? generateIdempotencyKey(options.keyGenerator)
+      : assertIdempotencyKey(idempotencyKey);
   const call = new CallState(options, key);
   const result = await runAttempts<T>({
     call,
@@ -71,7 +79,9 @@ async function runRetry<T>(
     replayable: true,
     attempt: (scope) =>
       raceWithSignal(
-        Promise.resolve().then(() => operation({ idempotencyKey: key, attempt: call.attempts, signal: scope.signal })),
+        Promise.resolve().then(() =>
+          operation({ idempotencyKey: key, attempt: call.attempts, signal: scope.signal }),
+        ),
         scope.signal,
       ),
     judge: () => Promise.resolve(undefined),

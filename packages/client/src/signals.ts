@@ -55,7 +55,10 @@ export function createAttemptScope(
   else parent?.addEventListener('abort', onParentAbort, { once: true });
   const arm = (timer: ScopeTimer | undefined): ReturnType<typeof setTimeout> | undefined => {
     if (timer === undefined || !Number.isFinite(timer.ms)) return undefined;
-    const handle = setTimeout(() => controller.abort(timer.reason()), Math.min(Math.max(0, timer.ms), MAX_TIMER));
+    const handle = setTimeout(
+      () => controller.abort(timer.reason()),
+      Math.min(Math.max(0, timer.ms), MAX_TIMER),
+    );
     // A timer that only bounds a body read must not keep a Node process alive.
     (handle as { unref?: () => void }).unref?.();
     return handle;
@@ -88,7 +91,7 @@ export function raceWithSignal<T>(promise: PromiseLike<T>, signal: AbortSignal):
       },
       (error: unknown) => {
         signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
+        reject(error);
       },
     );
   });
