@@ -10,37 +10,38 @@ export interface IdempotencyEvent {
   path: string;
 }
 
+/** A hook; `undefined` is the same as absent. */
+export type Hook<E> = ((event: E) => void) | undefined;
+
 /** Observability hooks. Each is optional; a hook that throws or rejects is ignored. */
 export interface IdempotencyHooks {
   /** A request claimed its key and runs the handler. */
-  onClaim?: (event: IdempotencyEvent & { fencingToken: number; takeover: boolean }) => void;
+  onClaim?: Hook<IdempotencyEvent & { fencingToken: number; takeover: boolean }>;
   /** A completed response was replayed (`replayable: false`: the "not replayable" problem). */
-  onReplay?: (event: IdempotencyEvent & { status: number; replayable: boolean }) => void;
+  onReplay?: Hook<IdempotencyEvent & { status: number; replayable: boolean }>;
   /** A duplicate arrived while the first was in flight and was answered 409. */
-  onConflict?: (event: IdempotencyEvent & { retryAfterMs: number }) => void;
+  onConflict?: Hook<IdempotencyEvent & { retryAfterMs: number }>;
   /** The key was reused with a different request and was answered 422. */
-  onMismatch?: (event: IdempotencyEvent) => void;
+  onMismatch?: Hook<IdempotencyEvent>;
   /** The claim was released so a retry runs again: the handler threw, or its status is not kept. */
-  onRelease?: (event: IdempotencyEvent & { reason: 'error' | 'status'; status?: number }) => void;
+  onRelease?: Hook<IdempotencyEvent & { reason: 'error' | 'status'; status?: number }>;
   /** A request took over a key whose lease had expired (the first one crashed or hung). */
-  onTakeover?: (event: IdempotencyEvent & { fencingToken: number }) => void;
+  onTakeover?: Hook<IdempotencyEvent & { fencingToken: number }>;
   /**
    * A request lost its key to a takeover: its lease extension, completion or release was refused by
    * the fencing token, so its late result is not stored.
    */
-  onFenced?: (
-    event: IdempotencyEvent & { fencingToken: number; operation: 'complete' | 'release' | 'extend' },
-  ) => void;
+  onFenced?: Hook<IdempotencyEvent & { fencingToken: number; operation: 'complete' | 'release' | 'extend' }>;
   /** A first response was completed without its body (larger than `maxResponseBytes`, or a stream). */
-  onOversize?: (event: IdempotencyEvent & { status: number; reason: 'oversize' | 'stream' }) => void;
+  onOversize?: Hook<IdempotencyEvent & { status: number; reason: 'oversize' | 'stream' }>;
   /** A store call failed or timed out. `failOpen`: the handler ran unprotected because of it. */
-  onStoreFailure?: (
-    event: IdempotencyEvent & {
+  onStoreFailure?: Hook<
+    IdempotencyEvent & {
       operation: 'claim' | 'complete' | 'release' | 'extend';
       error: unknown;
       failOpen: boolean;
-    },
-  ) => void;
+    }
+  >;
 }
 
 export const HOOK_NAMES = [

@@ -13,12 +13,12 @@ export interface WaitOptions {
    * Longest time to wait for the first request to finish, in ms; then 409.
    * @default 5000
    */
-  timeoutMs?: number;
+  timeoutMs?: number | undefined;
   /**
    * Interval between store reads while waiting, in ms.
    * @default 50
    */
-  pollMs?: number;
+  pollMs?: number | undefined;
 }
 
 /** Options of every adapter. `Req` is the framework's request type. */
@@ -33,67 +33,67 @@ export interface IdempotencyOptions<Req> extends IdempotencyHooks {
    * Where records live. Share one store between all instances of the server.
    * @default new MemoryStore()
    */
-  store?: IdempotencyStore;
+  store?: IdempotencyStore | undefined;
   /**
    * Answer 400 when a configured method arrives without a key, instead of running it unprotected.
    * @default false
    */
-  required?: boolean;
+  required?: boolean | undefined;
   /**
    * Methods that honour the key; safe methods (GET, HEAD, OPTIONS) always pass through.
    * @default ['POST', 'PATCH']
    */
-  methods?: readonly string[];
+  methods?: readonly string[] | undefined;
   /**
    * How long a record is kept, in ms; a retry after that runs again.
    * @default 86_400_000 (24 h)
    */
-  ttl?: number;
+  ttl?: number | undefined;
   /**
    * How long a claim holds before another request may take over, in ms. A running handler extends it
    * every `lease / 3`, so only a crashed or hung one loses it.
    * @default 30_000
    */
-  lease?: number;
+  lease?: number | undefined;
   /**
    * Wait for an in-flight duplicate and replay its response instead of answering 409.
    * `true` means `{ timeoutMs: 5000, pollMs: 50 }`.
    * @default false
    */
-  wait?: boolean | WaitOptions;
+  wait?: boolean | WaitOptions | undefined;
   /**
    * How a request is fingerprinted; a key reused with another fingerprint is answered 422.
    * @default SHA-256 of method, path, canonical query and body bytes
    */
-  fingerprint?: Fingerprint;
+  fingerprint?: Fingerprint | undefined;
   /**
    * Largest response body kept for replay, in bytes. A larger one is sent but not kept: its replays
    * answer the "not replayable" problem, and the handler never runs again.
    * @default 1_048_576 (1 MiB)
    */
-  maxResponseBytes?: number;
+  maxResponseBytes?: number | undefined;
   /**
    * Response headers to replay besides the defaults (content-type, location, etag, …). Set-Cookie,
    * auth, proxy-* and hop-by-hop headers are refused.
    * @default []
    */
-  replayHeaders?: readonly string[];
+  replayHeaders?: readonly string[] | undefined;
   /**
    * Keep and replay 5xx responses (Stripe's choice) instead of releasing the key so a retry runs again.
    * @default false
    */
-  replayServerErrors?: boolean;
+  replayServerErrors?: boolean | undefined;
   /**
    * What to do when the store fails: `'fail-closed'` answers 503 and does not run the handler;
    * `'fail-open'` runs it unprotected and reports it through `onStoreFailure`.
    * @default 'fail-closed'
    */
-  onStoreError?: 'fail-closed' | 'fail-open';
+  onStoreError?: 'fail-closed' | 'fail-open' | undefined;
   /**
    * Longest time a store call may take, in ms, before it counts as a store failure.
    * @default 2000
    */
-  storeTimeout?: number;
+  storeTimeout?: number | undefined;
 }
 
 /** Options with every default applied; built once per adapter. */

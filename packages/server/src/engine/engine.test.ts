@@ -1,0 +1,160 @@
+import { ProblemType } from '@oncely/core';
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../store/memory-store.js';
+import { createHangingStore } from '../testing/store-wrappers.js';
+import { createIdempotencyEngine } from './engine.js';
+import type { IdempotencyOptions } from './options.js';
+import type { Decision, EngineRequest, Execution } from './types.js';
+
+const request = (
+  key: string | undefined,
+  body = '{"a":1}',
+  overrides: Partial<EngineRequest> = {},
+): EngineRequest => ({
+  method: 'POST',
+  path: '/pay',
+  query: '',
+  keyHeader: key,
+  headers: {},
+  readBody: async () => new TextEncoder().encode(body),
+  ...overrides,
+});
+
+const executionOf = (decision: Decision): Execution => {
+  if (decision.action !== 'execute') throw new Error(`expected execute, got ${decision.action}`);
+  return decision.execution;
+};
+const problemType = (decision: Decision): string => {
+  if (decision.action !== 'respond') throw new Error(`expected respond, got ${decision.action}`);
+  return JSON.parse(new TextDecoder().decode(decision.response.body)).type;
+};
+const ok = (text: string) => ({
+  status: 201,
+  headers: [['content-type', 'text/plain']] as const,
+  body: new TextEncoder().encode(text),
+});
+
+describe('idempotency engine', () => {
+  it('lets a retry take over an expired lease and fences out the first holder', async () => {
+    let now = 1_000_000;
+    const events: string[] = [];
+    const store = new MemoryStore({ now: () => now });
+    const engine = createIdempotencyEngine<null>({
+      store,
+      scope: 'global',
+      lease: 60_000,
+      onTakeover: (e) => events.push(`takeover:${e.fencingToken}`),
+      onFenced: (e) => events.push(`fenced:${e.operation}:${e.fencingToken}`),
+    });
+    const first = executionOf(await engine.begin(request('k'), null));
+    expect(problemType(await engine.begin(request('k'), null))).toBe(ProblemType.requestInProgress);
+    now += 60_001; // the first one hangs past its lease (its heartbeat never ran: a crashed process)
+    const second = executionOf(await engine.begin(request('k'), null));
+    await first.complete(ok('late'));
+    await second.complete(ok('winner'));
+    expect(events).toEqual(['takeover:2', 'fenced:complete:1']);
+    const replay = await engine.begin(request('k'), null);
+    expect(replay.action === 'respond' && new TextDecoder().decode(replay.response.body)).toBe('winner');
+  });
+
+  it('waits a bounded time, then answers 409', async () => {
+    const engine = createIdempotencyEngine<null>({ scope: 'global', wait: { timeoutMs: 60, pollMs: 10 } });
+    executionOf(await engine.begin(request('k'), null));
+    const started = Date.now();
+    expect(problemType(await engine.begin(request('k'), null))).toBe(ProblemType.requestInProgress);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(55);
+  });
+
+  it('runs again after a failed first attempt, for a waiting duplicate too', async () => {
+    const engine = createIdempotencyEngine<null>({ scope: 'global', wait: { timeoutMs: 1000, pollMs: 5 } });
+    const first = executionOf(await engine.begin(request('k'), null));
+    const waiting = engine.begin(request('k'), null);
+    await first.fail(new Error('boom'));
+    expect((await waiting).action).toBe('execute');
+  });
+
+  it('answers 503 when the store hangs past storeTimeout', async () => {
+    const engine = createIdempotencyEngine<null>({
+      scope: 'global',
+      store: createHangingStore(),
+      storeTimeout: 20,
+    });
+    const decision = await engine.begin(request('k'), null);
+    expect(problemType(decision)).toBe(ProblemType.storeUnavailable);
+    expect(decision.action === 'respond' && decision.response.headers).toContainEqual(['retry-after', '1']);
+  });
+
+  it('survives hooks that throw or reject', async () => {
+    const engine = createIdempotencyEngine<null>({
+      scope: 'global',
+      onClaim: () => {
+        throw new Error('hook bug');
+      },
+      onReplay: () => Promise.reject(new Error('async hook bug')) as never,
+    });
+    await executionOf(await engine.begin(request('k'), null)).complete(ok('x'));
+    expect((await engine.begin(request('k'), null)).action).toBe('respond');
+  });
+
+  it('reads no body and touches no store for passed-through or invalid requests', async () => {
+    let reads = 0;
+    const engine = createIdempotencyEngine<null>({
+      scope: 'global',
+      store: createHangingStore(),
+      storeTimeout: 10_000,
+    });
+    const readBody = async () => {
+      reads += 1;
+      return new Uint8Array(0);
+    };
+    expect((await engine.begin(request(undefined, '', { readBody }), null)).action).toBe('pass');
+    expect((await engine.begin(request('k', '', { method: 'GET', readBody }), null)).action).toBe('pass');
+    expect(problemType(await engine.begin(request(['a', 'b'], '', { readBody }), null))).toBe(
+      ProblemType.keyInvalid,
+    );
+    expect(reads).toBe(0);
+  });
+
+  it('uses a custom fingerprint, and refuses a scope or fingerprint that is not a string', async () => {
+    const options: IdempotencyOptions<string> = {
+      scope: (tenant) => tenant,
+      fingerprint: () => 'always-the-same',
+    };
+    const engine = createIdempotencyEngine(options);
+    await executionOf(await engine.begin(request('k', 'one'), 't')).complete(ok('x'));
+    expect((await engine.begin(request('k', 'two'), 't')).action).toBe('respond');
+    await expect(engine.begin(request('k'), '')).rejects.toThrow(
+      /`scope` function must return a non-empty string/,
+    );
+    const broken = createIdempotencyEngine<null>({ scope: 'global', fingerprint: () => 42 as never });
+    await expect(broken.begin(request('k'), null)).rejects.toThrow(/`fingerprint` function/);
+  });
+
+  it('answers "not replayable" with the original status for a body that was not kept', async () => {
+    const engine = createIdempotencyEngine<null>({ scope: 'global' });
+    await executionOf(await engine.begin(request('k'), null)).complete({
+      status: 202,
+      headers: [],
+      body: null,
+      notReplayable: 'oversize',
+    });
+    const replay = await engine.begin(request('k'), null);
+    expect(problemType(replay)).toBe(ProblemType.responseNotReplayable);
+    if (replay.action !== 'respond') return;
+    expect(replay.response.status).toBe(500);
+    expect(JSON.parse(new TextDecoder().decode(replay.response.body))).toMatchObject({
+      originalStatus: 202,
+      idempotencyKey: 'k',
+    });
+  });
+
+  it('extends the lease while the handler runs, and stops when it is done', async () => {
+    const store = new MemoryStore();
+    const engine = createIdempotencyEngine<null>({ scope: 'global', store, lease: 60 });
+    const execution = executionOf(await engine.begin(request('k'), null));
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect(problemType(await engine.begin(request('k'), null))).toBe(ProblemType.requestInProgress);
+    await execution.fail(new Error('x'));
+    expect(store.size).toBe(0);
+  });
+});

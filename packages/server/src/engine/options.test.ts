@@ -1,0 +1,72 @@
+import { describe, expect, it } from 'vitest';
+import { MemoryStore } from '../store/memory-store.js';
+import { normalizeIdempotencyOptions } from './options.js';
+import type { IdempotencyOptions } from './options.js';
+
+const base: IdempotencyOptions<unknown> = { scope: 'global' };
+
+describe('normalizeIdempotencyOptions', () => {
+  it('applies the documented defaults', () => {
+    const resolved = normalizeIdempotencyOptions(base);
+    expect(resolved).toMatchObject({
+      required: false,
+      ttl: 86_400_000,
+      lease: 30_000,
+      wait: false,
+      maxResponseBytes: 1_048_576,
+      replayServerErrors: false,
+      onStoreError: 'fail-closed',
+      storeTimeout: 2000,
+    });
+    expect([...resolved.methods]).toEqual(['POST', 'PATCH']);
+    expect(resolved.store).toBeInstanceOf(MemoryStore);
+    expect(resolved.replayHeaders.has('location')).toBe(true);
+    expect(normalizeIdempotencyOptions({ ...base, wait: true }).wait).toEqual({
+      timeoutMs: 5000,
+      pollMs: 50,
+    });
+    expect(
+      normalizeIdempotencyOptions({ ...base, methods: ['put'], ttl: undefined }).methods.has('PUT'),
+    ).toBe(true);
+  });
+
+  it.each([
+    [{ scope: undefined }, /`scope`.*undefined/],
+    [{ scope: 'tenant' }, /`scope`.*"tenant"/],
+    [{ ttl: -1 }, /`ttl`.*-1/],
+    [{ ttl: 1.5 }, /`ttl`.*1\.5/],
+    [{ lease: 0 }, /`lease`.*0/],
+    [{ maxResponseBytes: -5 }, /`maxResponseBytes`.*-5/],
+    [{ storeTimeout: '2s' }, /`storeTimeout`.*"2s"/],
+    [{ wait: { timeoutMs: -1 } }, /`wait.timeoutMs`.*-1/],
+    [{ wait: 'yes' }, /`wait`.*"yes"/],
+    [{ methods: ['GET'] }, /`methods`.*"GET"/],
+    [{ methods: [] }, /`methods`/],
+    [{ required: 'true' }, /`required`/],
+    [{ replayHeaders: ['Set-Cookie'] }, /`replayHeaders`.*"Set-Cookie"/],
+    [{ replayHeaders: ['proxy-authenticate'] }, /`replayHeaders`/],
+    [{ replayHeaders: ['Transfer-Encoding'] }, /`replayHeaders`/],
+    [{ replayHeaders: 'x-a' }, /`replayHeaders`/],
+    [{ onStoreError: 'ignore' }, /`onStoreError`.*"ignore"/],
+    [{ onClaim: 'log' }, /`onClaim`/],
+    [{ store: {} }, /`store`/],
+    [{ fingerprint: 'sha' }, /`fingerprint`/],
+  ])('refuses %o, naming the option and value', (bad, message) => {
+    expect(() =>
+      normalizeIdempotencyOptions({ ...base, ...(bad as object) } as IdempotencyOptions<unknown>),
+    ).toThrow(message);
+    try {
+      normalizeIdempotencyOptions({ ...base, ...(bad as object) } as IdempotencyOptions<unknown>);
+    } catch (error) {
+      expect((error as { code: string }).code).toBe('ERR_ONCELY_INVALID_OPTION');
+    }
+  });
+
+  it('adds replayHeaders to the allow-list, lower-cased', () => {
+    expect(
+      normalizeIdempotencyOptions({ ...base, replayHeaders: ['X-Request-Id'] }).replayHeaders.has(
+        'x-request-id',
+      ),
+    ).toBe(true);
+  });
+});
