@@ -82,14 +82,15 @@ export async function runAttempts<T>(spec: AttemptSpec<T>): Promise<LoopResult<T
           scope.dispose();
           throw new FailedAttempt<T>(spec.describe(error), scope, false);
         }
-        scope.settle();
         let failure: Failure | undefined;
         try {
+          // Still under the attempt timer: judging may read a (small) problem body.
           failure = await spec.judge(value, scope);
         } catch (error) {
           scope.dispose();
           throw new FailedAttempt<T>(spec.describe(error), scope, false);
         }
+        scope.settle();
         if (failure !== undefined) throw new FailedAttempt(failure, scope, true, value);
         success = { value, scope };
       },

@@ -7,15 +7,22 @@ import {
   isRetryableMethod,
   parseIdempotencyKeyHeader,
   readHeader,
-  readProblemType,
 } from '@oncely/core';
-import type { AxiosError, AxiosInstance, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import axiosRetryImport from 'axios-retry';
+import {
+  type Config,
+  AxiosCall,
+  STATE,
+  isCancel,
+  isStream,
+  judge,
+  serialiseFormData,
+  stateOf,
+} from './axios-call.js';
 import { runBeforeRequestInterceptors } from './axios-interceptors.js';
-import { CallState } from './call-state.js';
-import { type Failure, errorFailure, responseFailure } from './classify-failure.js';
 import { ClientErrorCode, type OncelyClientError, isOncelyClientError } from './errors.js';
-import { type ClientOptions, type ResolvedClientOptions, normalizeClientOptions } from './options.js';
+import { type ClientOptions, normalizeClientOptions } from './options.js';
 
 // axios-retry's CJS build sets `exports.default`; a CJS bundle's Node-mode interop then hands us the
 // whole exports object as the default import. Take the function wherever it is.
@@ -27,27 +34,7 @@ const axiosRetry: typeof axiosRetryImport =
 /** Options of {@link withIdempotency}: the shared client options. */
 export type AxiosIdempotencyOptions = ClientOptions;
 
-/** Where the state of one logical request lives on its axios config (it survives axios-retry's re-dispatch). */
-const STATE = 'oncely';
 const INSTALLED = Symbol.for('oncely.client.axios-installed');
-
-/** A class instance, not a plain object: axios's mergeConfig copies it by reference on every re-dispatch. */
-class AxiosCall {
-  readonly call: CallState;
-  /** The caller's own timeout, applied per attempt. */
-  userTimeout: number | undefined;
-  failure: { error: unknown; failure: Failure } | undefined;
-  plannedDelay = 0;
-  stop: OncelyClientError<AxiosResponse> | undefined;
-  notRetried: string | undefined;
-  done = false;
-  converted = false;
-  constructor(options: ResolvedClientOptions, key: string | undefined) {
-    this.call = new CallState(options, key);
-  }
-}
-
-type Config = InternalAxiosRequestConfig & { [STATE]?: AxiosCall };
 
 /**
  * Makes an axios instance retry safely: one idempotency key per logical request, set once (only where
@@ -180,7 +167,11 @@ export function withIdempotency<T extends AxiosInstance>(
       const { failure } = state.failure!;
       state.call.announceRetry(failure, state.plannedDelay);
       try {
-        await resolved.sleep(state.plannedDelay, (config.signal as AbortSignal | undefined) ?? undefined);
+        const signal = config.signal as AbortSignal | undefined;
+        await resolved.sleep(
+          state.plannedDelay,
+          typeof signal?.addEventListener === 'function' ? signal : undefined,
+        );
       } catch {
         return; // aborted: axios-retry re-dispatches at once and axios rejects with CanceledError
       }
@@ -223,57 +214,4 @@ export function withIdempotency<T extends AxiosInstance>(
     },
   );
   return instance;
-}
-
-function stateOf(config: unknown): AxiosCall | undefined {
-  const state = typeof config === 'object' && config !== null ? (config as Config)[STATE] : undefined;
-  return state instanceof AxiosCall ? state : undefined;
-}
-
-/** A response error by status, headers and problem type; an axios timeout as an attempt timeout. */
-function judge(error: AxiosError): Failure {
-  const { response } = error;
-  if (response !== undefined) {
-    return responseFailure(
-      {
-        status: response.status,
-        headers: response.headers as never,
-        problemType: readProblemType(response.data),
-      },
-      { error, response },
-    );
-  }
-  if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
-    return { decision: { retry: true, reason: 'attempt timeout' }, timeout: true, error };
-  }
-  return errorFailure(error);
-}
-
-function isCancel(error: unknown): boolean {
-  return (
-    typeof error === 'object' &&
-    error !== null &&
-    ((error as { code?: unknown }).code === 'ERR_CANCELED' ||
-      (error as { __CANCEL__?: unknown }).__CANCEL__ === true)
-  );
-}
-
-function isStream(data: unknown): boolean {
-  return (
-    typeof data === 'object' &&
-    data !== null &&
-    (typeof (data as { pipe?: unknown }).pipe === 'function' ||
-      (typeof ReadableStream !== 'undefined' && data instanceof ReadableStream))
-  );
-}
-
-/**
- * Serialises FormData once: axios picks a new random multipart boundary on each dispatch, which would
- * change the bytes — and the server's fingerprint — on every retry.
- */
-async function serialiseFormData(config: Config): Promise<void> {
-  if (typeof FormData === 'undefined' || !(config.data instanceof FormData)) return;
-  const serialised = new Response(config.data);
-  config.data = await serialised.arrayBuffer();
-  config.headers.set('Content-Type', serialised.headers.get('content-type'));
 }
