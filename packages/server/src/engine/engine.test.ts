@@ -7,7 +7,7 @@ import type { IdempotencyOptions } from './options.js';
 import type { Decision, EngineRequest, Execution } from './types.js';
 
 const request = (
-  key: string | undefined,
+  key: EngineRequest['keyHeader'],
   body = '{"a":1}',
   overrides: Partial<EngineRequest> = {},
 ): EngineRequest => ({

@@ -52,11 +52,9 @@ describe('normalizeIdempotencyOptions', () => {
     [{ store: {} }, /`store`/],
     [{ fingerprint: 'sha' }, /`fingerprint`/],
   ])('refuses %o, naming the option and value', (bad, message) => {
-    expect(() =>
-      normalizeIdempotencyOptions({ ...base, ...(bad as object) } as IdempotencyOptions<unknown>),
-    ).toThrow(message);
+    expect(() => normalizeIdempotencyOptions({ ...base, ...(bad as object) })).toThrow(message);
     try {
-      normalizeIdempotencyOptions({ ...base, ...(bad as object) } as IdempotencyOptions<unknown>);
+      normalizeIdempotencyOptions({ ...base, ...(bad as object) });
     } catch (error) {
       expect((error as { code: string }).code).toBe('ERR_ONCELY_INVALID_OPTION');
     }

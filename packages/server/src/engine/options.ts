@@ -96,6 +96,12 @@ export interface IdempotencyOptions<Req> extends IdempotencyHooks {
   storeTimeout?: number | undefined;
 }
 
+/** `wait` with its defaults applied. */
+export interface ResolvedWait {
+  timeoutMs: number;
+  pollMs: number;
+}
+
 /** Options with every default applied; built once per adapter. */
 export interface ResolvedIdempotencyOptions<Req> {
   scope: 'global' | ((request: Req) => string | Promise<string>);
@@ -104,7 +110,7 @@ export interface ResolvedIdempotencyOptions<Req> {
   methods: ReadonlySet<string>;
   ttl: number;
   lease: number;
-  wait: Required<WaitOptions> | false;
+  wait: ResolvedWait | false;
   fingerprint: Fingerprint;
   maxResponseBytes: number;
   replayHeaders: ReadonlySet<string>;
@@ -187,7 +193,7 @@ export function normalizeIdempotencyOptions<Req>(
   };
 }
 
-function normalizeWait(wait: unknown): Required<WaitOptions> | false {
+function normalizeWait(wait: unknown): ResolvedWait | false {
   if (wait === false) return false;
   if (wait === true) return { timeoutMs: 5000, pollMs: 50 };
   if (typeof wait !== 'object' || wait === null || Array.isArray(wait)) {
