@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalQuery, computeStoreKey, defaultFingerprint } from './fingerprint.js';
+import { canonicalQuery, computeStoreKey, defaultFingerprint, sha256Hex } from './fingerprint.js';
 import { selectReplayHeaders } from './replay-headers.js';
 import { normalizeReplayHeaders } from './replay-headers.js';
 
@@ -14,6 +14,15 @@ const input = (overrides: Partial<Parameters<typeof defaultFingerprint>[0]> = {}
 });
 
 describe('fingerprint and store key', () => {
+  it('hashes with SHA-256 over length-prefixed parts', async () => {
+    expect(await sha256Hex([])).toBe('e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855');
+    const prefixed = new Uint8Array(9);
+    prefixed[7] = 1;
+    prefixed[8] = 0x61;
+    const webCrypto = Buffer.from(await crypto.subtle.digest('SHA-256', prefixed)).toString('hex');
+    expect(await sha256Hex([new Uint8Array([0x61])])).toBe(webCrypto);
+  });
+
   it('sorts the query canonically', () => {
     expect(canonicalQuery('b=2&a=1&a=0')).toBe('a=0&a=1&b=2');
     expect(canonicalQuery('')).toBe('');

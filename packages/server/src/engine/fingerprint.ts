@@ -49,7 +49,26 @@ export async function computeStoreKey(scope: string, idempotencyKey: string): Pr
   return sha256Hex([encoder.encode(scope), encoder.encode(idempotencyKey)]);
 }
 
-/** SHA-256 over length-prefixed parts, with Web Crypto so it runs in Node, Bun, Deno and workers. */
+type CreateHash = (algorithm: string) => {
+  update(data: Uint8Array): { digest(encoding: 'hex'): string };
+};
+
+/**
+ * node:crypto's synchronous hash when the runtime has it (Node, Bun, Deno): several times cheaper than
+ * a Web Crypto round trip for small inputs. Looked up at run time, so edge bundles never import it.
+ */
+const createHash: CreateHash | undefined = (() => {
+  try {
+    const getBuiltinModule = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
+      .process?.getBuiltinModule;
+    const crypto = getBuiltinModule?.('node:crypto') as { createHash?: CreateHash } | undefined;
+    return crypto?.createHash;
+  } catch {
+    return undefined;
+  }
+})();
+
+/** SHA-256 over length-prefixed parts; Web Crypto where node:crypto is missing (workers, browsers). */
 export async function sha256Hex(parts: readonly Uint8Array[]): Promise<string> {
   let size = 0;
   for (const part of parts) size += 8 + part.byteLength;
@@ -61,6 +80,7 @@ export async function sha256Hex(parts: readonly Uint8Array[]): Promise<string> {
     buffer.set(part, offset + 8);
     offset += 8 + part.byteLength;
   }
+  if (createHash !== undefined) return createHash('sha256').update(buffer).digest('hex');
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
   let hex = '';
   for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
