@@ -1,3 +1,4 @@
+import { getEventListeners } from 'node:events';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, destroy, ok, slow, startFaultServer, status } from '../test/fault-server.js';
 import {
@@ -19,6 +20,26 @@ afterAll(() => server.close());
 const noSleep = async (): Promise<void> => {};
 
 describe('createFetch: cancellation', () => {
+  it('leaves no listener on a long-lived caller signal, read or unread bodies alike', async () => {
+    const p = path();
+    const url = server.route(p, status(503), ok());
+    const controller = new AbortController();
+    const fetch = createFetch({ sleep: noSleep });
+    for (let i = 0; i < 20; i++) {
+      const response = await fetch(url, { method: 'POST', body: 'x', signal: controller.signal });
+      if (i % 2 === 0) await response.text();
+    }
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    // The link still works: an abort reaches a call in flight.
+    const pending = fetch(server.route(path(), slow(5_000)), {
+      method: 'POST',
+      body: 'y',
+      signal: controller.signal,
+    });
+    controller.abort(new Error('stop'));
+    await expect(pending).rejects.toThrow('stop');
+  });
+
   it('an abort during a 10 s backoff settles within milliseconds with signal.reason', async () => {
     const p = path();
     const controller = new AbortController();

@@ -50,9 +50,7 @@ export function createAttemptScope(
   deadlineTimer: ScopeTimer | undefined,
 ): AttemptScope {
   const controller = new AbortController();
-  const onParentAbort = (): void => controller.abort(parent!.reason);
-  if (parent?.aborted) controller.abort(parent.reason);
-  else parent?.addEventListener('abort', onParentAbort, { once: true });
+  const { signal, unlink } = follow(parent, controller);
   const arm = (timer: ScopeTimer | undefined): ReturnType<typeof setTimeout> | undefined => {
     if (timer === undefined || !Number.isFinite(timer.ms)) return undefined;
     const handle = setTimeout(
@@ -66,16 +64,36 @@ export function createAttemptScope(
   const attemptHandle = arm(attemptTimer);
   const deadlineHandle = arm(deadlineTimer);
   return {
-    signal: controller.signal,
+    signal,
     settle() {
       clearTimeout(attemptHandle);
     },
     dispose() {
       clearTimeout(attemptHandle);
       clearTimeout(deadlineHandle);
-      parent?.removeEventListener('abort', onParentAbort);
+      unlink();
     },
   };
+}
+
+/**
+ * A signal that aborts when `parent` or `own` does, with the first one's reason. `AbortSignal.any`
+ * (Node 20.3+, current browsers) holds the link weakly: a successful response whose body is read
+ * later — or never — leaves no listener behind on a long-lived caller signal. Where it is missing, a
+ * listener links them until `unlink()`.
+ */
+function follow(
+  parent: AbortSignal | undefined,
+  own: AbortController,
+): { signal: AbortSignal; unlink: () => void } {
+  if (parent === undefined) return { signal: own.signal, unlink: () => undefined };
+  if (typeof AbortSignal.any === 'function') {
+    return { signal: AbortSignal.any([parent, own.signal]), unlink: () => undefined };
+  }
+  const onParentAbort = (): void => own.abort(parent.reason);
+  if (parent.aborted) own.abort(parent.reason);
+  else parent.addEventListener('abort', onParentAbort, { once: true });
+  return { signal: own.signal, unlink: () => parent.removeEventListener('abort', onParentAbort) };
 }
 
 /** Settles like `promise`, or rejects with `signal.reason` as soon as `signal` aborts. */
