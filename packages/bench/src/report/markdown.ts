@@ -1,0 +1,198 @@
+import { MODES, frameworkLabel, variantLabel } from '../scenarios.js';
+import { PAYMENT_REQUEST_BODY, chargePayment, effects } from '../server/payment.js';
+import { BENCH_TTL_MS } from '../server/stores.js';
+import { fmtBytes, fmtMs, fmtPct, fmtRps, markdownTable } from './format.js';
+import { PEER_NOTES } from './peer-notes.js';
+import { isSkipped } from './results.js';
+import type { BenchResults } from './results.js';
+import { SERVER_HEADER, frameworksIn, serverRows } from './server-table.js';
+import { checkTargets } from './targets.js';
+
+function machineSection(results: BenchResults): string {
+  const { machine: m, settings: s } = results;
+  const rows = [
+    ['Date', m.date],
+    ['Commit', m.commit],
+    ['CPU', `${m.cpuModel}, ${m.cores} cores`],
+    ['Memory', `${m.memoryGiB.toFixed(1)} GiB (${m.freeMemoryGiB.toFixed(1)} GiB free at start)`],
+    ['OS', m.os],
+    ['Node.js', m.node],
+    ['Load average (1/5/15 min) at start', m.loadAverage.map((l) => l.toFixed(2)).join(' / ')],
+    ['Load average at end', results.loadAverageEnd.map((l) => l.toFixed(2)).join(' / ')],
+    ['CPU pinning', results.pinned ? 'server child on core 0, load generator on core 1 (taskset)' : 'none'],
+    ['Mode', s.quick ? 'quick (`--quick`): short runs, figures are rough' : 'full'],
+    ['Total time', `${results.elapsedSec.toFixed(0)} s`],
+    ...Object.entries(m.versions).map(([name, version]) => [name, version]),
+  ];
+  return markdownTable(['', ''], rows, 'll');
+}
+
+/** Size of the handler's answer, measured rather than typed (the counter is restored after). */
+function paymentBytes(): number {
+  const count = effects.count;
+  const bytes = Buffer.byteLength(JSON.stringify(chargePayment(JSON.parse(PAYMENT_REQUEST_BODY))));
+  effects.count = count;
+  return bytes;
+}
+
+function methodSection(results: BenchResults): string {
+  const s = results.settings;
+  const memoryBody = isSkipped(results.memory) ? 200 : results.memory.bodyBytes;
+  return [
+    `- **Processes.** Each server runs in its own child process; the load generator (autocannon, in the parent) ` +
+      `runs in another. ${results.pinned ? `On this ${results.machine.cores}-core machine the server child is pinned to core 0 and the load generator to core 1; Redis and PostgreSQL are not pinned and share the cores.` : 'No CPU pinning was applied in this run.'}`,
+    `- **Load.** autocannon, ${s.connections} connections, no pipelining, ${s.runs} run(s) × ${s.durationSec} s per row after a ${s.warmupSec} s warm-up, against 127.0.0.1. ` +
+      'All servers of a framework start up front; the runs are interleaved in rounds (every row runs once per round), so drifts of a shared machine hit every row alike.',
+    `- **Work.** \`POST /payments\` with a ${Buffer.byteLength(PAYMENT_REQUEST_BODY)}-byte JSON order; the handler parses it and answers 201 with a ${paymentBytes()}-byte JSON payment. The same handler in every row.`,
+    "- **First requests**: every request carries a fresh `Idempotency-Key` (a counter in autocannon's `setupRequest`). **Replays**: every request carries one key, completed by one request just before the run. Bare apps receive the same requests and ignore the key.",
+    '- **Figures.** req/s, p50 and p99 latency are medians over the runs. "vs bare" is the median, over rounds, of the row\'s req/s divided by the bare app\'s req/s in the same round and mode. "Spread" is (max − min) / median of req/s over the runs.',
+    "- **Checks.** Failed requests (non-2xx, socket errors, timeouts) are counted; during replay runs the handler's executions are counted in the server child (must be 0 for an idempotency layer).",
+    `- **Stores.** Configured as their READMEs show, defaults everywhere except a ${BENCH_TTL_MS / 60_000}-minute TTL (the records of this run should not outlive it in a shared Redis/PostgreSQL). Oncely scope: \`'global'\`; MemoryStore with its default bound.`,
+    "- **Round trips.** Express app in-process; one warm-up request and replay, then one first request and one replay. Redis commands are counted with `MONITOR`, filtered to the app's own connections (by client name); SQL statements through a wrapper of the pg pool's clients.",
+    `- **Memory.** A child process with \`--expose-gc\` claims and completes ${results.settings.memoryKeys.toLocaleString('en-US')} keys directly through the MemoryStore API (SHA-256 hex keys and fingerprints, ${memoryBody}-byte bodies); RSS and heap are read after full GCs before and after.`,
+    `- **Client.** A plain node:http server child answering 201 (no faults, so no retries happen); the bare client and the wrapper alternate in ${s.client.runs} rounds of ${s.client.sequentialRequests} sequential and ${s.client.concurrentRequests} concurrent (${s.client.concurrency} in flight) requests. Overhead is the median, over rounds, of bare req/s ÷ wrapped req/s − 1.`,
+  ].join('\n');
+}
+
+function serverSection(results: BenchResults): string {
+  const parts: string[] = [];
+  for (const framework of frameworksIn(results.http)) {
+    parts.push(
+      `### ${frameworkLabel(framework)}\n\n${markdownTable(SERVER_HEADER, serverRows(results.http, framework))}`,
+    );
+  }
+  return parts.join('\n\n');
+}
+
+function roundTripSection(results: BenchResults): string {
+  return markdownTable(
+    ['variant', 'store', 'first request', 'replay'],
+    results.roundTrips.map((row) =>
+      row.skipped !== undefined
+        ? [variantLabel(row.variant), row.backend, `skipped: ${row.skipped}`, '']
+        : [
+            variantLabel(row.variant),
+            row.backend,
+            `${row.first?.count ?? '–'} (${row.first?.commands.join(', ') ?? ''})`,
+            `${row.replay?.count ?? '–'} (${row.replay?.commands.join(', ') ?? ''})`,
+          ],
+    ),
+    'llll',
+  );
+}
+
+function memorySection(results: BenchResults): string {
+  if (isSkipped(results.memory)) return `skipped: ${results.memory.skipped}`;
+  const m = results.memory;
+  const scale = 100_000 / m.keys;
+  return (
+    markdownTable(
+      ['per 100,000 completed keys', 'growth', 'per key'],
+      [
+        ['RSS', fmtBytes(m.rssBytes * scale), fmtBytes(m.rssBytes / m.keys)],
+        ['V8 heap used', fmtBytes(m.heapUsedBytes * scale), fmtBytes(m.heapUsedBytes / m.keys)],
+        ['external (body bytes)', fmtBytes(m.externalBytes * scale), fmtBytes(m.externalBytes / m.keys)],
+        [
+          'heap + external',
+          fmtBytes((m.heapUsedBytes + m.externalBytes) * scale),
+          fmtBytes((m.heapUsedBytes + m.externalBytes) / m.keys),
+        ],
+      ],
+    ) +
+    `\n\n${m.keys.toLocaleString('en-US')} claims and completions took ${(m.elapsedMs / 1000).toFixed(1)} s (${fmtRps(m.keys / (m.elapsedMs / 1000))} per second, hashing included).`
+  );
+}
+
+function clientSection(results: BenchResults): string {
+  if (isSkipped(results.client)) return `skipped: ${results.client.skipped}`;
+  return markdownTable(
+    ['pattern', 'bare', 'bare req/s', 'wrapped', 'wrapped req/s', 'overhead', 'spread bare / wrapped'],
+    results.client.map((row) => [
+      row.pattern,
+      row.bare,
+      fmtRps(row.bareRequestsPerSec),
+      row.wrapped,
+      fmtRps(row.wrappedRequestsPerSec),
+      fmtPct(row.overhead),
+      `${Math.round(row.bareSpread * 100)} % / ${Math.round(row.wrappedSpread * 100)} %`,
+    ]),
+  );
+}
+
+function rawRunsSection(results: BenchResults): string {
+  const rows: string[][] = [];
+  for (const row of results.http) {
+    for (const mode of MODES) {
+      const figures = row.modes[mode];
+      if (figures === undefined) continue;
+      rows.push([
+        `${frameworkLabel(row.framework)} ${variantLabel(row.variant)} ${mode}`,
+        figures.runs
+          .map((run) => `${fmtRps(run.requestsPerSec)} (${fmtMs(run.p50Ms)}/${fmtMs(run.p99Ms)} ms)`)
+          .join(', '),
+      ]);
+    }
+  }
+  return markdownTable(['row', 'each run: req/s (p50/p99)'], rows, 'll');
+}
+
+/** docs/benchmarks.md: generated from one run's results only. */
+export function renderMarkdown(results: BenchResults): string {
+  const targets = checkTargets(results);
+  return `<!-- Generated by \`pnpm bench\` (packages/bench). Do not edit: rerun it. -->
+
+# Benchmarks
+
+What Oncely costs per request, next to the bare frameworks and the idempotency libraries users would
+otherwise pick, measured in one run on one machine. Every figure on this page was produced by that run
+(${results.machine.date}); none is typed by hand. Rerun with \`pnpm bench\` (see packages/bench/README.md).
+
+## Where we stand
+
+${markdownTable(
+  ['target', 'verdict', 'measured'],
+  targets.map((t) => [t.target, `**${t.verdict}**`, t.measured]),
+  'lll',
+)}
+
+## Machine
+
+${machineSection(results)}
+
+## Method
+
+${methodSection(results)}
+
+## Server: throughput and latency
+
+Latency in ms; "vs bare" is throughput relative to the bare app of the same framework and mode.
+
+${serverSection(results)}
+
+### What the peers skip
+
+The comparison is fair only if the work is: what each library does per request, read from its code.
+None of them ships a Fastify or Hono adapter on npm, so they run on Express only; \`hono-idempotency\` is
+not published on npm.
+
+${PEER_NOTES}
+
+## Store round trips per request
+
+${roundTripSection(results)}
+
+MemoryStore and the peers' in-memory stores make no network round trip.
+
+## Memory: MemoryStore
+
+${memorySection(results)}
+
+## Client overhead
+
+${clientSection(results)}
+
+## Every run
+
+${rawRunsSection(results)}
+`;
+}
