@@ -1,0 +1,118 @@
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { USAGE, UsageError, parseDemoArgs } from './args.js';
+import type { DemoResult } from './run-demo.js';
+import { makePayments } from './run-demo.js';
+
+const run = promisify(execFile);
+const cli = fileURLToPath(new URL('./cli.ts', import.meta.url));
+const node = (args: string[]) =>
+  run(process.execPath, ['--conditions=@oncely/source', '--import', 'tsx', cli, ...args], {
+    cwd: fileURLToPath(new URL('..', import.meta.url)),
+    timeout: 90_000,
+  });
+
+describe('pnpm demo (the CLI, as a user runs it)', () => {
+  it('at default fault rates: the naive client double-charges, Oncely charges each payment once, none fails', async () => {
+    const { stdout } = await node(['--operations', '120', '--json']);
+    const result = JSON.parse(stdout) as DemoResult;
+    expect(result.naive.payments).toBe(120);
+    expect(result.oncely.payments).toBe(120);
+    expect(result.naive.duplicateCharges).toBeGreaterThan(0);
+    expect(result.naive.moneyChargedTwiceCents).toBeGreaterThan(0);
+    expect(result.oncely.duplicateCharges).toBe(0);
+    expect(result.oncely.paymentsChargedTwice).toBe(0);
+    expect(result.oncely.failedPayments).toBe(0);
+    expect(result.oncely.inconsistentPayments).toBe(0);
+    expect(result.oncely.handlerExecutions).toBe(120);
+    // The numbers come from the run: the proxy injected faults and the clients retried.
+    expect(result.oncely.retries).toBeGreaterThan(0);
+    expect(Object.values(result.oncely.faultsInjected).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+
+  it('prints a usage message and exits 2 on a bad flag', async () => {
+    const error = (await node(['--operations', 'many']).catch((e: unknown) => e)) as {
+      code: number;
+      stderr: string;
+    };
+    expect(error.code).toBe(2);
+    expect(error.stderr).toContain('--operations must be an integer from 1 to 100000, got "many".');
+    expect(error.stderr).toContain('Usage: pnpm demo [options]');
+  });
+});
+
+describe('parseDemoArgs', () => {
+  it('has defaults that finish well under a minute', () => {
+    const parsed = parseDemoArgs([], {});
+    expect(parsed).toMatchObject({
+      help: false,
+      json: false,
+      options: {
+        operations: 300,
+        concurrency: 16,
+        seed: 42,
+        store: 'memory',
+        redisUrl: 'redis://127.0.0.1:6379',
+      },
+    });
+  });
+
+  it('reads every flag', () => {
+    const parsed = parseDemoArgs(
+      [
+        '--operations',
+        '10',
+        '--concurrency',
+        '2',
+        '--seed',
+        '7',
+        '--drop-rate',
+        '0.5',
+        '--store',
+        'redis',
+        '--redis-url',
+        'redis://x:1',
+        '--json',
+      ],
+      {},
+    );
+    expect(parsed).toMatchObject({
+      json: true,
+      options: {
+        operations: 10,
+        concurrency: 2,
+        seed: 7,
+        store: 'redis',
+        redisUrl: 'redis://x:1',
+        rates: { dropResponse: 0.5 },
+      },
+    });
+    expect(parseDemoArgs(['--no-faults'], {})).toMatchObject({
+      options: { rates: { dropResponse: 0, burst503: 0 } },
+    });
+    expect(parseDemoArgs(['-h'], {})).toEqual({ help: true });
+    expect(USAGE).toContain('--store <kind>');
+  });
+
+  it.each([
+    [['--store', 'mongo'], '--store must be memory or redis, got "mongo".'],
+    [['--drop-rate', '1.5'], '--drop-rate must be a number from 0 to 1, got "1.5".'],
+    [
+      ['--drop-rate', '0.9', '--reset-rate', '0.3'],
+      'The fault rates add up to 1.570; they must add up to at most 1.',
+    ],
+    [['--concurrency', '0'], '--concurrency must be an integer from 1 to 1000, got "0".'],
+    [['--bogus'], "Unknown option '--bogus'"],
+  ])('refuses %j', (argv, message) => {
+    expect(() => parseDemoArgs(argv, {})).toThrow(UsageError);
+    expect(() => parseDemoArgs(argv, {})).toThrow(message);
+  });
+
+  it('makes the same payments from the same seed', () => {
+    expect(makePayments(3, 1)).toEqual(makePayments(3, 1));
+    expect(makePayments(3, 1)).not.toEqual(makePayments(3, 2));
+    expect(makePayments(2, 1).map((p) => p.paymentId)).toEqual(['pay_1_00000', 'pay_1_00001']);
+  });
+});
