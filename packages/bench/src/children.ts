@@ -18,6 +18,13 @@ export function killChildren(): void {
   live.clear();
 }
 
+let interruptHook: (() => Promise<void>) | undefined;
+
+/** Work to do (bounded to 3 s) after the children are killed on Ctrl-C, e.g. dropping this run's table. */
+export function onInterrupt(hook: (() => Promise<void>) | undefined): void {
+  interruptHook = hook;
+}
+
 /** Children die with the orchestrator, whatever ends it. */
 export function installCleanup(): void {
   if (cleanupInstalled) return;
@@ -27,7 +34,9 @@ export function installCleanup(): void {
     process.on(signal, () => {
       killChildren();
       process.stderr.write(`\nbench: stopped by ${signal}; child processes killed.\n`);
-      process.exit(130);
+      const exit = (): never => process.exit(130);
+      setTimeout(exit, 3000).unref();
+      (interruptHook?.() ?? Promise.resolve()).then(exit, exit);
     });
   }
   process.on('uncaughtException', (error) => {

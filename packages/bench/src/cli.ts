@@ -7,7 +7,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { USAGE, parseArgs } from './args.js';
-import { installCleanup, killChildren, pinLoadGenerator, setServerCpu } from './children.js';
+import { installCleanup, killChildren, onInterrupt, pinLoadGenerator, setServerCpu } from './children.js';
 import { describeMachine } from './machine.js';
 import { renderConsole } from './report/console.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -53,6 +53,7 @@ async function main(): Promise<number> {
   ] as const) {
     log(`bench: ${name} ${state.ok ? 'ok' : `skipped: ${state.reason}`}`);
   }
+  onInterrupt(() => cleanupServices(services, namespace));
   try {
     log('bench: server throughput');
     const http = await runHttpSuite(settings, services, namespace, log);

@@ -35,13 +35,16 @@ async function probeRedis(url: string): Promise<ServiceState> {
     enableOfflineQueue: false,
     retryStrategy: () => null,
   });
-  client.on('error', () => {});
+  let lastError: unknown;
+  client.on('error', (error) => {
+    lastError = error;
+  });
   try {
     await client.connect();
     await client.ping();
     return { ok: true };
   } catch (error) {
-    return { ok: false, reason: `Redis unreachable at ${url} (${describe(error)})` };
+    return { ok: false, reason: `Redis unreachable at ${url} (${describe(lastError ?? error)})` };
   } finally {
     client.disconnect();
   }

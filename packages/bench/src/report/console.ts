@@ -27,7 +27,7 @@ export function renderConsole(results: BenchResults): string {
       ['variant', 'first request', 'replay'],
       results.roundTrips.map((row) =>
         row.skipped !== undefined
-          ? [variantName(row.variant), `skipped: ${row.skipped}`, '']
+          ? [variantName(row.variant), 'skipped', row.skipped]
           : [
               variantName(row.variant),
               `${row.first?.count ?? '–'} (${row.first?.commands.join(', ') ?? ''})`,

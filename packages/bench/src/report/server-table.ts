@@ -41,8 +41,9 @@ export function serverRows(rows: readonly HttpRow[], framework: Framework): stri
   return rows
     .filter((row) => row.framework === framework)
     .map((row) => {
-      if (row.skipped !== undefined)
-        return [variantLabel(row.variant), `skipped: ${row.skipped}`, '', '', '', '', '', '', '', ''];
+      if (row.skipped !== undefined) {
+        return [variantLabel(row.variant), ...Array<string>(8).fill('–'), `skipped: ${row.skipped}`];
+      }
       const cells = [variantLabel(row.variant)];
       for (const mode of MODES) {
         const figures = row.modes[mode];

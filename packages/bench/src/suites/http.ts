@@ -45,6 +45,11 @@ interface LiveServer {
   failures: Record<Mode, number>;
 }
 
+/** A scenario id as a key fragment: letters, digits and dashes only. */
+function keyPart(id: string): string {
+  return id.replace(/[^A-Za-z0-9]+/g, '-');
+}
+
 async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; port: number }> {
   const child = spawnChild('server/main.ts', [JSON.stringify(spec)]);
   try {
@@ -128,7 +133,7 @@ export async function runHttpSuite(
         await runLoad({
           port: server.port,
           mode: 'first',
-          keyPrefix: `${namespace}-${id}-warmup`,
+          keyPrefix: `${namespace}-${keyPart(id)}-warmup`,
           replayKey: '',
           durationSec: settings.warmupSec,
           connections: settings.connections,
@@ -138,7 +143,7 @@ export async function runHttpSuite(
         for (const server of live) {
           const id = scenarioId(framework, server.row.variant);
           for (const mode of MODES) {
-            const replayKey = `${namespace}-${id}-replay`;
+            const replayKey = `${namespace}-${keyPart(id)}-replay`;
             let before = 0;
             if (mode === 'replay') {
               const status = await primeReplayKey(server.port, replayKey);
@@ -148,7 +153,7 @@ export async function runHttpSuite(
             const result = await runLoad({
               port: server.port,
               mode,
-              keyPrefix: `${namespace}-${id}-r${round}`,
+              keyPrefix: `${namespace}-${keyPart(id)}-r${round}`,
               replayKey,
               durationSec: settings.durationSec,
               connections: settings.connections,
