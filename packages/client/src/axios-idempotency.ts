@@ -1,5 +1,6 @@
 import {
   IDEMPOTENCY_KEY_HEADER,
+  formatIdempotencyKeyHeader,
   SAFE_METHODS,
   assertIdempotencyKey,
   generateIdempotencyKey,
@@ -84,10 +85,11 @@ export function withIdempotency<T extends AxiosInstance>(
     }
     const key = state.call.idempotencyKey;
     if (key !== undefined && readHeader(config.headers, IDEMPOTENCY_KEY_HEADER) === undefined) {
-      if (typeof config.headers?.set === 'function') config.headers.set(IDEMPOTENCY_KEY_HEADER, key);
+      const value = formatIdempotencyKeyHeader(key);
+      if (typeof config.headers?.set === 'function') config.headers.set(IDEMPOTENCY_KEY_HEADER, value);
       else
         config.headers = Object.assign(config.headers ?? {}, {
-          [IDEMPOTENCY_KEY_HEADER]: key,
+          [IDEMPOTENCY_KEY_HEADER]: value,
         });
     }
     return config;

@@ -300,6 +300,18 @@ describe('createFetch: methods and keys', () => {
     ]);
   });
 
+  it('sends a key holding a comma in the quoted form, which servers cannot mistake for two keys', async () => {
+    const { fetch } = client();
+    const p = path();
+    const response = await fetch(server.route(p, destroy(), ok()), {
+      method: 'POST',
+      body: 'x',
+      idempotencyKey: 'order,42',
+    });
+    expect(server.seen(p).map((s) => s.key)).toEqual(['"order,42"', '"order,42"']);
+    expect(getRetryInfo(response)!.idempotencyKey).toBe('order,42');
+  });
+
   it('uses v7 keys or a custom generator when asked', async () => {
     const p = path();
     await client({ keyGenerator: 'v7' }).fetch(server.route(p, ok()), { method: 'POST' });

@@ -1,5 +1,6 @@
 import {
   IDEMPOTENCY_KEY_HEADER,
+  formatIdempotencyKeyHeader,
   PROBLEM_CONTENT_TYPE,
   assertIdempotencyKey,
   generateIdempotencyKey,
@@ -99,7 +100,7 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
 
     const idempotencyKey = resolveKey(keyOption, headers, method, resolved.keyGenerator);
     if (idempotencyKey !== undefined && !headers.has(IDEMPOTENCY_KEY_HEADER))
-      headers.set(IDEMPOTENCY_KEY_HEADER, idempotencyKey);
+      headers.set(IDEMPOTENCY_KEY_HEADER, formatIdempotencyKeyHeader(idempotencyKey));
 
     const prepared = await prepareBody(
       body !== undefined ? body : request?.body ? await request.arrayBuffer() : null,
@@ -173,7 +174,7 @@ function resolveKey(
   if (option === false) return undefined;
   if (option !== undefined) {
     const key = assertIdempotencyKey(option, 'idempotencyKey');
-    headers.set(IDEMPOTENCY_KEY_HEADER, key);
+    headers.set(IDEMPOTENCY_KEY_HEADER, formatIdempotencyKeyHeader(key));
     return key;
   }
   const header = headers.get(IDEMPOTENCY_KEY_HEADER);
@@ -187,14 +188,14 @@ function resolveKey(
 /**
  * A response with status ≥ 400 is a failure; whether it is retried is core's `classifyResponse`. A
  * problem document's `type` is read (from a clone, so the caller can still read the body) only where
- * it matters: 409 "in progress" and 422 "key reused".
+ * it matters: 409 "in progress", 422 "key reused" and 500 "response not replayable".
  */
 async function judgeResponse(response: Response): Promise<Failure | undefined> {
   if (response.status < 400) return undefined;
   let problemType: string | undefined;
   const contentType = response.headers.get('content-type') ?? '';
   if (
-    (response.status === 409 || response.status === 422) &&
+    (response.status === 409 || response.status === 422 || response.status === 500) &&
     contentType.toLowerCase().startsWith(PROBLEM_CONTENT_TYPE)
   ) {
     problemType = readProblemType(await response.clone().text());

@@ -32,6 +32,13 @@ describe('classifyResponse', () => {
     expect(classifyResponse({ status: 409, problemType: 'https://example.com/conflict' }).retry).toBe(false);
   });
 
+  it('never retries the "response not replayable" problem, though it is a 500', () => {
+    expect(classifyResponse({ status: 500, problemType: ProblemType.responseNotReplayable })).toEqual({
+      retry: false,
+      reason: 'response not replayable',
+    });
+  });
+
   it('never retries a 422 key mismatch, and names it', () => {
     expect(classifyResponse({ status: 422, problemType: ProblemType.keyReused })).toEqual({
       retry: false,

@@ -87,7 +87,7 @@ export interface ResponseFacts {
 
 /**
  * Whether a response should be retried. Rules, first match wins:
- * 1. 2xx/3xx: no.
+ * 1. 2xx/3xx: no; Oncely's "response not replayable" problem: no.
  * 2. 400, 401, 403, 404, 422 (key reused with another request): never.
  * 3. A "do not retry" hint from the server: no. A "retry" hint: yes.
  * 4. 409: only when it is Oncely's "request in progress" problem (recognised by `type`).
@@ -96,6 +96,10 @@ export interface ResponseFacts {
 export function classifyResponse(facts: ResponseFacts): RetryDecision {
   const { status } = facts;
   if (status < 400) return { retry: false, reason: `status ${status}` };
+  // The first response was not kept: asking again can only get the same problem.
+  if (facts.problemType === ProblemType.responseNotReplayable) {
+    return { retry: false, reason: 'response not replayable' };
+  }
   if (NEVER_RETRY_STATUSES.has(status)) {
     return {
       retry: false,

@@ -21,6 +21,7 @@ export {
   assertIdempotencyKey,
   checkIdempotencyKey,
   describeKeyProblem,
+  formatIdempotencyKeyHeader,
   formatQuotedIdempotencyKey,
   generateIdempotencyKey,
   isValidIdempotencyKey,

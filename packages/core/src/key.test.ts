@@ -4,6 +4,7 @@ import {
   MAX_IDEMPOTENCY_KEY_LENGTH,
   assertIdempotencyKey,
   checkIdempotencyKey,
+  formatIdempotencyKeyHeader,
   formatQuotedIdempotencyKey,
   generateIdempotencyKey,
   parseIdempotencyKeyHeader,
@@ -115,6 +116,28 @@ describe('parseIdempotencyKeyHeader', () => {
       fc.property(printable, (key) => {
         const parsed = parseIdempotencyKeyHeader(formatQuotedIdempotencyKey(key));
         return parsed.ok && parsed.key === key && parsed.form === 'quoted';
+      }),
+    );
+  });
+});
+
+describe('formatIdempotencyKeyHeader', () => {
+  it('sends the bare form unless it would be ambiguous', () => {
+    expect(formatIdempotencyKeyHeader('8e03978e-40d5')).toBe('8e03978e-40d5');
+    expect(formatIdempotencyKeyHeader('order,42')).toBe('"order,42"');
+    expect(formatIdempotencyKeyHeader('"x')).toBe('"\\"x"');
+  });
+
+  it('always parses back to the same key (property)', () => {
+    const printable = fc.string({
+      unit: fc.integer({ min: 0x21, max: 0x7e }).map((c) => String.fromCharCode(c)),
+      minLength: 1,
+      maxLength: 200,
+    });
+    fc.assert(
+      fc.property(printable, (key) => {
+        const parsed = parseIdempotencyKeyHeader(formatIdempotencyKeyHeader(key));
+        return parsed.ok && parsed.key === key && (parsed.form === 'quoted' || !key.includes(','));
       }),
     );
   });

@@ -117,6 +117,15 @@ function parseStructuredFieldString(input: string): string | undefined {
   return undefined;
 }
 
+/**
+ * The header value to send for `key`: bare, as most servers expect, unless the bare form would be
+ * ambiguous — a comma (RFC 9110 §5.3 lets intermediaries fold repeated lines with commas, so servers
+ * refuse bare keys holding one) or a leading quote — in which case the quoted sf-string form.
+ */
+export function formatIdempotencyKeyHeader(key: string): string {
+  return key.includes(',') || key.startsWith('"') ? formatQuotedIdempotencyKey(key) : key;
+}
+
 /** Serialises a key as an RFC 8941 sf-string, the draft's recommended wire form. */
 export function formatQuotedIdempotencyKey(key: string): string {
   return `"${key.replace(/[\\"]/g, (c) => `\\${c}`)}"`;

@@ -157,7 +157,11 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
             idempotencyKey: event.idempotencyKey,
             originalStatus: status,
           },
-          [['idempotent-replayed', 'true']],
+          // Asking again can only get this same answer: say so to every SDK that reads the hint.
+          [
+            ['idempotent-replayed', 'true'],
+            ['x-should-retry', 'false'],
+          ],
         ),
         true,
       );
