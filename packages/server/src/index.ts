@@ -6,7 +6,7 @@ export type { IdempotencyEvent, IdempotencyHooks } from './engine/hooks.js';
 export { canonicalQuery, computeStoreKey, defaultFingerprint } from './engine/fingerprint.js';
 export type { Fingerprint, FingerprintInput } from './engine/fingerprint.js';
 export { DEFAULT_REPLAY_HEADERS } from './engine/replay-headers.js';
-export { RELEASED_STATUSES } from './engine/execution.js';
+export { RELEASED_STATUSES } from './engine/decide.js';
 export { ServerErrorCode } from './engine/errors.js';
 export type {
   CapturedResponse,
@@ -15,7 +15,10 @@ export type {
   Execution,
   NotReplayableReason,
   PreparedResponse,
+  TransactionResult,
+  TransactionalExecution,
 } from './engine/types.js';
+export { isTransactional } from './engine/types.js';
 export { MemoryStore } from './store/memory-store.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
 export { RecordStatus } from './store/types.js';
@@ -24,5 +27,8 @@ export type {
   ClaimResult,
   IdempotencyRecord,
   IdempotencyStore,
+  ExecuteTransactionally,
   StoredResponse,
+  TransactionDecision,
+  TransactionOutcome,
 } from './store/types.js';

@@ -8,7 +8,7 @@ import type { IdempotencyEvent } from './hooks.js';
 import { readKeyHeader } from './key-header.js';
 import { normalizeIdempotencyOptions } from './options.js';
 import type { IdempotencyOptions, ResolvedIdempotencyOptions } from './options.js';
-import { problemResponse } from './problems.js';
+import { RETRY_AFTER_SECONDS, problemResponse } from './problems.js';
 import { callStore } from './store-call.js';
 import type { Decision, EngineRequest, PreparedResponse } from './types.js';
 
@@ -23,8 +23,6 @@ export interface IdempotencyEngine<Req> {
 }
 
 const PASS: Decision = { action: 'pass' };
-/** Seconds a client should wait before retrying an in-flight or store-down answer (RFC 9110 §10.2.3). */
-const RETRY_AFTER_SECONDS = '1';
 
 /** Builds the engine once per adapter: options are validated here, not per request. */
 export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): IdempotencyEngine<Req> {

@@ -1,17 +1,17 @@
+import { decideResponse } from './decide.js';
 import { emit } from './hooks.js';
 import type { IdempotencyEvent } from './hooks.js';
 import type { ResolvedIdempotencyOptions } from './options.js';
-import { selectReplayHeaders } from './replay-headers.js';
 import { callStore } from './store-call.js';
+import { runTransaction } from './transaction.js';
 import type { CapturedResponse, Execution } from './types.js';
 
-/**
- * Statuses that say "not now" rather than "done": the key is released so a retry runs again
- * (408 Request Timeout, 409 Conflict, 423 Locked, 425 Too Early, 429 Too Many Requests).
- */
-export const RELEASED_STATUSES: ReadonlySet<number> = new Set([408, 409, 423, 425, 429]);
+export { RELEASED_STATUSES } from './decide.js';
 
-/** The life of one claimed request: lease heartbeat, then complete or release, guarded by the token. */
+/**
+ * The life of one claimed request: lease heartbeat, then complete or release, guarded by the token.
+ * With a transactional store, `transact` replaces `complete`/`fail` (see {@link runTransaction}).
+ */
 export function createExecution(
   options: ResolvedIdempotencyOptions<never>,
   event: IdempotencyEvent,
@@ -49,6 +49,14 @@ export function createExecution(
     clearInterval(heartbeat);
   }
 
+  /** Marks the execution settled; false when it already was (a second report is ignored). */
+  function settle(): boolean {
+    if (settled) return false;
+    settled = true;
+    stop();
+    return true;
+  }
+
   async function release(reason: 'error' | 'status', status?: number): Promise<void> {
     try {
       const released = await callStore('release', storeTimeout, () => store.release(key, fencingToken));
@@ -62,25 +70,26 @@ export function createExecution(
     }
   }
 
-  return {
+  const execution: Execution = {
     maxResponseBytes: options.maxResponseBytes,
 
     async complete(response: CapturedResponse): Promise<void> {
-      if (settled) return;
-      settled = true;
-      stop();
-      const { status } = response;
-      if (RELEASED_STATUSES.has(status) || (status >= 500 && !options.replayServerErrors)) {
-        await release('status', status);
+      if (!settle()) return;
+      const decision = decideResponse(options, response);
+      if (decision.action === 'release') {
+        await release('status', decision.status);
         return;
       }
-      const headers = selectReplayHeaders(response.headers, options.replayHeaders);
       if (response.body === null) {
-        emit(hooks.onOversize, { ...event, status, reason: response.notReplayable ?? 'stream' });
+        emit(hooks.onOversize, {
+          ...event,
+          status: response.status,
+          reason: response.notReplayable ?? 'stream',
+        });
       }
       try {
         const stored = await callStore('complete', storeTimeout, () =>
-          store.complete(key, fencingToken, { status, headers, body: response.body }),
+          store.complete(key, fencingToken, decision.response),
         );
         if (!stored) emit(hooks.onFenced, { ...event, fencingToken, operation: 'complete' });
       } catch (error) {
@@ -89,9 +98,7 @@ export function createExecution(
     },
 
     async fail(): Promise<void> {
-      if (settled) return;
-      settled = true;
-      stop();
+      if (!settle()) return;
       await release('error');
     },
 
@@ -99,4 +106,21 @@ export function createExecution(
       stop();
     },
   };
+
+  const { executeTransactionally } = store;
+  if (typeof executeTransactionally === 'function') {
+    execution.transact = (handler) =>
+      runTransaction(
+        {
+          options,
+          event,
+          fencingToken,
+          // Called as a method: the store may rely on `this`.
+          execute: (run) => executeTransactionally.call(store, key, fencingToken, run),
+          settle,
+        },
+        handler,
+      );
+  }
+  return execution;
 }

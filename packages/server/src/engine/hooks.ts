@@ -34,10 +34,13 @@ export interface IdempotencyHooks {
   onFenced?: Hook<IdempotencyEvent & { fencingToken: number; operation: 'complete' | 'release' | 'extend' }>;
   /** A first response was completed without its body (larger than `maxResponseBytes`, or a stream). */
   onOversize?: Hook<IdempotencyEvent & { status: number; reason: 'oversize' | 'stream' }>;
-  /** A store call failed or timed out. `failOpen`: the handler ran unprotected because of it. */
+  /**
+   * A store call failed or timed out. `failOpen`: the handler ran unprotected because of it.
+   * `'transaction'`: a transactional store could not begin or commit the handler's transaction.
+   */
   onStoreFailure?: Hook<
     IdempotencyEvent & {
-      operation: 'claim' | 'complete' | 'release' | 'extend';
+      operation: 'claim' | 'complete' | 'release' | 'extend' | 'transaction';
       error: unknown;
       failOpen: boolean;
     }

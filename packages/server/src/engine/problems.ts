@@ -4,6 +4,9 @@ import type { PreparedResponse } from './types.js';
 
 const encoder = new TextEncoder();
 
+/** Seconds a client should wait before retrying an in-flight or store-down answer (RFC 9110 §10.2.3). */
+export const RETRY_AFTER_SECONDS = '1';
+
 /**
  * The one place server errors become RFC 9457 problem responses: a JSON document with the shared
  * `type` URI, never a stack trace, never cached (RFC 9111 §5.2.2.5).

@@ -54,7 +54,33 @@ export interface Execution {
    * unless another request took the key over in the meantime. Never throws.
    */
   abandon(): void;
+  /**
+   * Present when the store is transactional (it has `executeTransactionally`); the adapter then calls
+   * this instead of `complete`/`fail`. `handler` runs the framework's handler (so it runs inside the
+   * store's transaction context), holds the whole response back (status, headers and body) and
+   * resolves to it once the handler ended it, or started an event stream. Resolves to what to send;
+   * rejects with the handler's own error, after its writes were rolled back and the key released.
+   */
+  transact?(handler: () => Promise<CapturedResponse>): Promise<TransactionResult>;
 }
+
+/** An execution on a transactional store. */
+export type TransactionalExecution = Execution & Required<Pick<Execution, 'transact'>>;
+
+/** Whether the adapter must drive `execution` through `transact` (transactional store). */
+export function isTransactional(execution: Execution): execution is TransactionalExecution {
+  return typeof execution.transact === 'function';
+}
+
+/** What an adapter sends once a transactional execution settled. */
+export type TransactionResult =
+  /** Send the held response: committed with the record, or rolled back with the key released. */
+  | { action: 'send' }
+  /**
+   * Drop the held response and send this problem instead: 409 when another request took the key over
+   * (the writes were rolled back), 503 when the store could not begin or commit the transaction.
+   */
+  | { action: 'respond'; response: PreparedResponse };
 
 /** What the adapter does with a request. */
 export type Decision =

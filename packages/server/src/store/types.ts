@@ -67,6 +67,37 @@ export type ClaimResult =
   /** A record exists (in progress or completed) with a different fingerprint: nothing was changed. */
   | { outcome: 'mismatch' };
 
+/** What the engine decided once the handler finished inside a store transaction. */
+export type TransactionDecision =
+  /** Commit the handler's writes together with the completed record holding `response`. */
+  | { action: 'complete'; response: StoredResponse }
+  /** Roll the handler's writes back and release the claim, so a retry runs again (5xx, 408, 409, …). */
+  | { action: 'release' };
+
+/**
+ * How {@link IdempotencyStore.executeTransactionally} ended.
+ * - `completed`: the handler's writes and the completed record were committed together.
+ * - `released`: the handler's writes were rolled back and the claim released.
+ * - `superseded`: the fencing token is no longer current (the lease expired and another request took
+ *   over); the handler's writes were rolled back. Its response must not be sent: it describes writes
+ *   that did not happen.
+ */
+export type TransactionOutcome = 'completed' | 'released' | 'superseded';
+
+/**
+ * Runs `run` (the handler) in one transaction and, in that same transaction, applies its decision to
+ * the record `key` guarded by `fencingToken`. `run` must be called inside the transaction's async
+ * context, so the handler can reach it (e.g. through `AsyncLocalStorage`). If `run` throws, everything
+ * is rolled back, the claim is released and that same error is rethrown. Any other rejection is a store
+ * failure; when it happens at commit the outcome is unknown, but never half of it: the record then
+ * either is completed together with the writes, or is not.
+ */
+export type ExecuteTransactionally = (
+  key: string,
+  fencingToken: number,
+  run: () => Promise<TransactionDecision>,
+) => Promise<TransactionOutcome>;
+
 /** The persistence contract. Small on purpose: five methods, four of them guarded by the token. */
 export interface IdempotencyStore {
   /**
@@ -87,4 +118,10 @@ export interface IdempotencyStore {
   extend(key: string, fencingToken: number, leaseMs: number): Promise<boolean>;
   /** Reads a record without changing it (for `wait` polling, tooling and tests). */
   get(key: string): Promise<IdempotencyRecord | undefined>;
+  /**
+   * Optional capability (transactional mode, e.g. `PostgresStore({ transactional: true })`). When a
+   * store has it, the engine calls it after a successful claim instead of running the handler and then
+   * `complete`/`release`, and holds the whole response back until it settles.
+   */
+  executeTransactionally?: ExecuteTransactionally;
 }

@@ -4,8 +4,11 @@ import fp from 'fastify-plugin';
 import { createIdempotencyEngine } from '../../engine/engine.js';
 import type { IdempotencyEngine } from '../../engine/engine.js';
 import type { IdempotencyOptions } from '../../engine/options.js';
-import type { Execution } from '../../engine/types.js';
+import { isTransactional } from '../../engine/types.js';
+import type { Decision, Execution } from '../../engine/types.js';
 import { captureFastifyPayload } from './capture-payload.js';
+import { startFastifyTransaction } from './transaction.js';
+import type { FastifyTransaction } from './transaction.js';
 
 /** Options of the Fastify plugin; `scope` receives the `FastifyRequest`. */
 export type FastifyIdempotencyOptions = IdempotencyOptions<FastifyRequest>;
@@ -24,6 +27,7 @@ interface RequestState {
   engine: IdempotencyEngine<FastifyRequest>;
   body?: Uint8Array;
   execution?: Execution;
+  transaction?: FastifyTransaction;
 }
 
 const encoder = new TextEncoder();
@@ -76,18 +80,18 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
     return Object.assign(Readable.from([body]), { receivedEncodedLength: body.byteLength });
   });
 
-  fastify.addHook('preHandler', async (request, reply) => {
+  const claimFor = async (request: FastifyRequest): Promise<Decision | undefined> => {
     let state = states.get(request);
     if (state === undefined) {
       const found = engineFor(request);
-      if (found === undefined) return;
+      if (found === undefined) return undefined;
       state = { engine: found };
       states.set(request, state);
     }
     const url = request.url;
     const queryStart = url.indexOf('?');
     const { body } = state;
-    const decision = await state.engine.begin(
+    return state.engine.begin(
       {
         method: request.method,
         path: queryStart === -1 ? url : url.slice(0, queryStart),
@@ -101,18 +105,31 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
       },
       request,
     );
-    if (decision.action === 'pass') return;
-    if (decision.action === 'execute') {
-      state.execution = decision.execution;
-      return;
-    }
-    return sendPrepared(reply, decision.response);
+  };
+
+  // Callback style on purpose: in transactional mode `done` is called from inside the store's
+  // transaction, so the route handler runs in its async context (an async hook's continuation would not).
+  fastify.addHook('preHandler', function idempotencyPreHandler(request, reply, done) {
+    claimFor(request).then(
+      (decision) => {
+        if (decision === undefined || decision.action === 'pass') return done();
+        // Answered here: a hook that replies does not call done().
+        if (decision.action === 'respond') return void sendPrepared(reply, decision.response);
+        const state = states.get(request)!;
+        const { execution } = decision;
+        state.execution = execution;
+        if (!isTransactional(execution)) return done();
+        state.transaction = startFastifyTransaction(execution, () => done());
+      },
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
   });
 
   fastify.addHook('onSend', async (request, reply, payload) => {
-    const execution = states.get(request)?.execution;
-    if (execution === undefined) return payload;
-    return captureFastifyPayload(reply, payload, execution);
+    const state = states.get(request);
+    if (state?.transaction !== undefined) return state.transaction.settle(reply, payload);
+    if (state?.execution === undefined) return payload;
+    return captureFastifyPayload(reply, payload, state.execution);
   });
 };
 

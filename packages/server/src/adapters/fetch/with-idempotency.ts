@@ -1,6 +1,8 @@
 import { createIdempotencyEngine } from '../../engine/engine.js';
 import type { IdempotencyOptions } from '../../engine/options.js';
+import { isTransactional } from '../../engine/types.js';
 import { captureWebResponse, toWebResponse } from '../web/capture-web-response.js';
+import { transactWebResponse } from '../web/hold-web-response.js';
 import { toEngineRequest } from '../web/web-request.js';
 
 /** Options of {@link withIdempotency}; `scope` receives the `Request`. */
@@ -29,6 +31,11 @@ export function withIdempotency<Args extends unknown[] = []>(
     if (decision.action === 'pass') return handler(request, ...args);
     if (decision.action === 'respond') return toWebResponse(decision.response);
     const { execution } = decision;
+    // Transactional mode: the handler runs inside the store's transaction, its body is read before
+    // the commit and nothing is returned until then. A handler error is rethrown after the rollback.
+    if (isTransactional(execution)) {
+      return transactWebResponse(execution, async () => handler(request, ...args));
+    }
     let response: Response;
     try {
       response = await handler(request, ...args);

@@ -1,7 +1,9 @@
 import type { Context, Env, MiddlewareHandler } from 'hono';
 import { createIdempotencyEngine } from '../../engine/engine.js';
 import type { IdempotencyOptions } from '../../engine/options.js';
+import { isTransactional } from '../../engine/types.js';
 import { captureWebResponse, toWebResponse } from '../web/capture-web-response.js';
+import { transactWebResponse } from '../web/hold-web-response.js';
 import { toEngineRequest } from '../web/web-request.js';
 
 /** Options of the Hono middleware; `scope` receives the Hono `Context`. */
@@ -24,6 +26,17 @@ export function idempotency<E extends Env = Env>(options: HonoIdempotencyOptions
     }
     if (decision.action === 'respond') return toWebResponse(decision.response);
     const { execution } = decision;
+    if (isTransactional(execution)) {
+      // Transactional mode: the routes below run inside the store's transaction (`next()` is called
+      // from it) and the response is held until the commit.
+      const response = await transactWebResponse(execution, async () => {
+        await next();
+        return c.res;
+      });
+      c.res = undefined;
+      c.res = response;
+      return;
+    }
     try {
       await next();
     } catch (error) {

@@ -1,6 +1,7 @@
 import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { CapturedResponse, Execution } from '../../engine/types.js';
 import { isStreamingContentType } from '../web/streaming.js';
+import { headerEntries, setWriteHeadHeaders, toBuffer } from './response-parts.js';
 
 /**
  * Watches what the handler writes to `res` and reports it to `execution` when it ends. Writes pass
@@ -38,16 +39,9 @@ export function captureResponse(res: ServerResponse, execution: Execution): void
       // An event stream may never end: complete the key now, body not kept.
       void report(null);
     }
-    if (chunk === undefined || chunk === null || typeof chunk === 'function' || notReplayable !== undefined)
-      return;
-    const buffer =
-      typeof chunk === 'string'
-        ? Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8')
-        : Buffer.from(
-            (chunk as Uint8Array).buffer,
-            (chunk as Uint8Array).byteOffset,
-            (chunk as Uint8Array).byteLength,
-          );
+    if (notReplayable !== undefined) return;
+    const buffer = toBuffer(chunk, encoding);
+    if (buffer === undefined) return;
     size += buffer.byteLength;
     if (size > execution.maxResponseBytes) {
       notReplayable = 'oversize';
@@ -63,12 +57,7 @@ export function captureResponse(res: ServerResponse, execution: Execution): void
     const headers = rest.find((arg) => typeof arg === 'object' && arg !== null) as
       OutgoingHttpHeaders | Array<string | string[]> | undefined;
     const reason = typeof rest[0] === 'string' ? rest[0] : undefined;
-    if (Array.isArray(headers)) {
-      for (let i = 0; i + 1 < headers.length; i += 2) this.appendHeader(String(headers[i]), headers[i + 1]!);
-    } else if (headers !== undefined) {
-      for (const [name, value] of Object.entries(headers))
-        if (value !== undefined) this.setHeader(name, value);
-    }
+    setWriteHeadHeaders(this, headers);
     const call = originalWriteHead as (this: ServerResponse, ...args: unknown[]) => ServerResponse;
     return reason === undefined ? call.call(this, statusCode) : call.call(this, statusCode, reason);
   };
@@ -94,10 +83,4 @@ export function captureResponse(res: ServerResponse, execution: Execution): void
     }
     return this;
   } as ServerResponse['end'];
-}
-
-function headerEntries(headers: OutgoingHttpHeaders): Array<[string, string | number | readonly string[]]> {
-  const entries: Array<[string, string | number | readonly string[]]> = [];
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) entries.push([name, value]);
-  return entries;
 }

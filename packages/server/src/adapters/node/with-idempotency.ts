@@ -1,9 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createIdempotencyEngine } from '../../engine/engine.js';
 import type { IdempotencyOptions } from '../../engine/options.js';
+import { isTransactional } from '../../engine/types.js';
 import { captureResponse } from '../node-http/capture-response.js';
 import { toEngineRequest } from '../node-http/node-request.js';
 import { sendPrepared } from '../node-http/send-prepared.js';
+import { transactResponse } from '../node-http/transact-response.js';
 
 /** A node:http request listener, sync or async. */
 export type NodeRequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -39,11 +41,18 @@ export function withIdempotency(
       await listener(req, res);
       return;
     }
-    captureResponse(res, decision.execution);
+    const { execution } = decision;
+    if (isTransactional(execution)) {
+      // Transactional mode: the listener runs inside the store's transaction; the whole response
+      // waits for the commit. Its errors come back after the rollback, for `onError`.
+      await transactResponse(res, execution, () => listener(req, res));
+      return;
+    }
+    captureResponse(res, execution);
     try {
       await listener(req, res);
     } catch (error) {
-      await decision.execution.fail(error);
+      await execution.fail(error);
       throw error;
     }
   }

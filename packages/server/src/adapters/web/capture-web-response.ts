@@ -2,7 +2,7 @@ import type { CapturedResponse, Execution, PreparedResponse } from '../../engine
 import { isStreamingContentType } from './streaming.js';
 
 /** Statuses whose responses must not carry a body (RFC 9110 §6.4.1, §15.3.5, §15.4.5). */
-const NULL_BODY_STATUSES = new Set([101, 103, 204, 205, 304]);
+export const NULL_BODY_STATUSES: ReadonlySet<number> = new Set([101, 103, 204, 205, 304]);
 
 /** A Web `Response` for a replay or problem. */
 export function toWebResponse(response: PreparedResponse): Response {
