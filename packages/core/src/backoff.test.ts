@@ -98,3 +98,35 @@ describe('createBackoff', () => {
     expect(Object.isFrozen(first)).toBe(true);
   });
 });
+
+describe('computeDelay: bad input', () => {
+  it.each([
+    [
+      { retry: 1, previousDelay: 0 },
+      { baseDelay: Number.NaN, maxDelay: 10, jitter: 'full' },
+      'Invalid option `baseDelay`: expected a finite non-negative number of ms, got NaN.',
+    ],
+    [
+      { retry: 1, previousDelay: 0 },
+      { baseDelay: 1, maxDelay: -1, jitter: 'full' },
+      'Invalid option `maxDelay`: expected a finite non-negative number of ms, got -1.',
+    ],
+    [
+      { retry: 1, previousDelay: 0 },
+      { baseDelay: 1, maxDelay: 1, jitter: 'wild' },
+      "Invalid option `jitter`: expected 'full', 'equal', 'decorrelated' or 'none', got \"wild\".",
+    ],
+    [
+      { retry: 0, previousDelay: 0 },
+      { baseDelay: 1, maxDelay: 1, jitter: 'full' },
+      'Invalid option `state.retry`: expected an integer from 1, got 0.',
+    ],
+    [
+      { retry: 1, previousDelay: Infinity },
+      { baseDelay: 1, maxDelay: 1, jitter: 'full' },
+      'Invalid option `state.previousDelay`: expected a finite non-negative number of ms, got Infinity.',
+    ],
+  ])('refuses state %o with params %o', (state, params, message) => {
+    expect(() => computeDelay(state as BackoffState, params as BackoffParameters)).toThrow(message);
+  });
+});

@@ -1,3 +1,4 @@
+import { invalidOptionError } from './errors.js';
 import type { JitterKind } from './policy.js';
 
 /** A source of uniform random numbers in [0, 1); `Math.random` unless a test seeds its own. */
@@ -35,6 +36,7 @@ export function computeDelay(
   params: BackoffParameters,
   random: RandomSource = Math.random,
 ): [delay: number, next: BackoffState] {
+  checkBackoffInput(state, params);
   const { baseDelay, maxDelay, jitter } = params;
   const exponent = Math.max(0, Math.min(state.retry - 1, 1023));
   const ceiling = Math.min(maxDelay, baseDelay * 2 ** exponent);
@@ -57,6 +59,27 @@ export function computeDelay(
   }
   delay = Math.max(0, Math.min(maxDelay, Math.round(delay)));
   return [delay, { retry: state.retry + 1, previousDelay: delay }];
+}
+
+const JITTERS: ReadonlySet<string> = new Set(['full', 'equal', 'decorrelated', 'none']);
+
+function checkBackoffInput(state: BackoffState, params: BackoffParameters): void {
+  const ms = (name: string, value: unknown) => {
+    if (typeof value !== 'number' || !Number.isFinite(value) || value < 0) {
+      throw invalidOptionError(name, value, 'a finite non-negative number of ms');
+    }
+  };
+  if (typeof params !== 'object' || params === null) throw invalidOptionError('params', params, 'an object');
+  ms('baseDelay', params.baseDelay);
+  ms('maxDelay', params.maxDelay);
+  if (!JITTERS.has(params.jitter)) {
+    throw invalidOptionError('jitter', params.jitter, "'full', 'equal', 'decorrelated' or 'none'");
+  }
+  if (typeof state !== 'object' || state === null) throw invalidOptionError('state', state, 'an object');
+  if (!Number.isInteger(state.retry) || state.retry < 1) {
+    throw invalidOptionError('state.retry', state.retry, 'an integer from 1');
+  }
+  ms('state.previousDelay', state.previousDelay);
 }
 
 /** The state before the first retry. */

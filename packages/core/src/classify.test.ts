@@ -142,3 +142,11 @@ describe('classifyError', () => {
     }
   });
 });
+
+describe('bad input', () => {
+  it('isRetryableMethod names a non-string method', () => {
+    expect(() => isRetryableMethod(undefined as never, false)).toThrow(
+      'Invalid option `method`: expected an HTTP method name, got undefined.',
+    );
+  });
+});

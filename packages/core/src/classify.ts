@@ -1,4 +1,5 @@
 import { type HeaderSource, SHOULD_RETRY_HEADERS, readHeader } from './headers.js';
+import { invalidOptionError } from './errors.js';
 import { ProblemType } from './problem.js';
 
 /**
@@ -54,6 +55,7 @@ export const RETRYABLE_ERROR_CODES: ReadonlySet<string> = new Set([
 
 /** Whether `method` may be retried, given whether the request carries an idempotency key. */
 export function isRetryableMethod(method: string, hasIdempotencyKey: boolean): boolean {
+  if (typeof method !== 'string') throw invalidOptionError('method', method, 'an HTTP method name');
   return hasIdempotencyKey || IDEMPOTENT_METHODS.has(method.toUpperCase());
 }
 

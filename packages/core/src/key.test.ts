@@ -90,6 +90,10 @@ describe('parseIdempotencyKeyHeader', () => {
     },
   );
 
+  it('answers not-a-string for a value that is not a string, instead of throwing', () => {
+    expect(parseIdempotencyKeyHeader(undefined as never)).toEqual({ ok: false, problem: 'not-a-string' });
+  });
+
   it('refuses empty, too long and non-ASCII bare values', () => {
     expect(parseIdempotencyKeyHeader('')).toEqual({ ok: false, problem: 'empty' });
     expect(parseIdempotencyKeyHeader('   ')).toEqual({ ok: false, problem: 'empty' });

@@ -85,6 +85,7 @@ export type ParsedKeyHeader =
  * Surrounding optional whitespace is ignored (RFC 9110 §5.5). Never throws.
  */
 export function parseIdempotencyKeyHeader(value: string): ParsedKeyHeader {
+  if (typeof value !== 'string') return { ok: false, problem: 'not-a-string' };
   const trimmed = value.replace(/^[ \t]+|[ \t]+$/g, '');
   if (trimmed.startsWith('"')) {
     const key = parseStructuredFieldString(trimmed);

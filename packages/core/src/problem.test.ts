@@ -16,6 +16,12 @@ describe('problem types', () => {
     });
   });
 
+  it('refuses an unknown type, naming it', () => {
+    expect(() => createProblem('https://example.com/nope' as never)).toThrow(
+      /^Invalid option `type`: expected one of Oncely's problem type URIs \(https:\/\/oncely.dev\/problems\/key-missing, .*\), got "https:\/\/example.com\/nope"\.$/,
+    );
+  });
+
   it('has one distinct, stable URI per problem', () => {
     const uris = Object.values(ProblemType);
     expect(new Set(uris).size).toBe(uris.length);

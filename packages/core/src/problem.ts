@@ -1,3 +1,5 @@
+import { invalidOptionError } from './errors.js';
+
 /**
  * RFC 9457 problem details shared by server (which answers them) and client (which recognises them
  * by `type`, never by status alone).
@@ -63,7 +65,15 @@ export function createProblem(
   type: ProblemTypeUri,
   fields: { detail?: string; idempotencyKey?: string; status?: number; [extension: string]: unknown } = {},
 ): ProblemDetails {
-  const { title, status } = PROBLEMS[type];
+  const known = PROBLEMS[type] as { title: string; status: number } | undefined;
+  if (known === undefined) {
+    throw invalidOptionError(
+      'type',
+      type,
+      `one of Oncely's problem type URIs (${Object.values(ProblemType).join(', ')})`,
+    );
+  }
+  const { title, status } = known;
   return { type, title, status, ...fields };
 }
 
