@@ -57,19 +57,37 @@ describe.skipIf(!available && !process.env.CI)('@oncely/client in headless Chrom
   beforeAll(async () => {
     if (!available)
       throw new Error(`${CHROMIUM} is missing and CI is set: install the Debian package \`chromium\`.`);
+    // The published ESM build when it exists (CI builds before testing), else the source.
+    const dist = fileURLToPath(new URL('../../packages/client/dist/index.js', import.meta.url));
+    const useDist = existsSync(dist);
+    console.log(`[browser test] bundling the client's ${useDist ? 'ESM build (dist/index.js)' : 'source'}`);
     const bundle = await build({
-      entryPoints: [fileURLToPath(new URL('../../packages/client/src/index.ts', import.meta.url))],
+      entryPoints: [
+        useDist ? dist : fileURLToPath(new URL('../../packages/client/src/index.ts', import.meta.url)),
+      ],
       bundle: true,
       format: 'esm',
       platform: 'browser',
       target: 'es2022',
-      conditions: ['@oncely/source'],
+      conditions: useDist ? [] : ['@oncely/source'],
       write: false,
     });
     const code = bundle.outputFiles[0]!.text;
     expect(code).not.toMatch(/from\s*["']node:/);
 
     [pageServer, pageOrigin] = await listen((req, res) => {
+      if (req.url === '/worker.js') {
+        res.writeHead(200, { 'content-type': 'text/javascript' });
+        res.end(
+          'import { createFetch, getRetryInfo } from "/client.js";\n' +
+            'self.onmessage = async ({ data: api }) => {\n' +
+            '  const fetch = createFetch({ baseDelay: 5 });\n' +
+            '  const response = await fetch(api + "/worker-payments", { method: "POST", body: "from a worker" });\n' +
+            '  self.postMessage({ status: response.status, info: getRetryInfo(response) });\n' +
+            '};',
+        );
+        return;
+      }
       if (req.url === '/client.js') {
         res.writeHead(200, { 'content-type': 'text/javascript' });
         res.end(code);
@@ -100,6 +118,13 @@ describe.skipIf(!available && !process.env.CI)('@oncely/client in headless Chrom
       req.on('data', (chunk: string) => (body += chunk));
       req.on('end', () => {
         const key = req.headers['idempotency-key'];
+        if (req.url === '/worker-payments') {
+          attempts.push({ method: req.method!, path: req.url, key: Array.isArray(key) ? key[0] : key, body });
+          const first = attempts.filter((a) => a.path === '/worker-payments').length === 1;
+          res.writeHead(first ? 503 : 201, { ...cors, 'retry-after-ms': '10' });
+          res.end();
+          return;
+        }
         if (req.url === '/busy') {
           res.writeHead(503, { ...cors, 'retry-after': '10' });
           res.end();
@@ -197,6 +222,31 @@ describe.skipIf(!available && !process.env.CI)('@oncely/client in headless Chrom
     }, apiOrigin);
     expect(result.outcome).toBe('navigated away');
     expect(result.elapsed).toBeLessThan(1000);
+    await page.close();
+  });
+
+  it('runs in a Web Worker and keeps one key across a retry there', async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${pageOrigin}/`);
+    const result = await page.evaluate(
+      (api) =>
+        new Promise<{ status: number; info: { idempotencyKey: string; attempts: number } }>(
+          (resolve, reject) => {
+            const worker = new Worker('/worker.js', { type: 'module' });
+            worker.onmessage = ({ data }) => resolve(data as never);
+            worker.onerror = (event) => reject(new Error(event.message));
+            worker.postMessage(api);
+          },
+        ),
+      apiOrigin,
+    );
+    const seen = attempts.filter((a) => a.path === '/worker-payments');
+    expect(result.status).toBe(201);
+    expect(seen.map((a) => [a.key, a.body])).toEqual([
+      [result.info.idempotencyKey, 'from a worker'],
+      [result.info.idempotencyKey, 'from a worker'],
+    ]);
+    expect(result.info.attempts).toBe(2);
     await page.close();
   });
 });
