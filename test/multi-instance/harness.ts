@@ -15,9 +15,9 @@ export interface Instance {
   exited: Promise<void>;
 }
 
-/** Starts `server.ts` with `env` in a separate Node process; resolves once it listens. */
-export function startInstance(name: string, env: Record<string, string>): Promise<Instance> {
-  const child = spawn(process.execPath, ['--conditions=@oncely/source', '--import', 'tsx', SERVER], {
+/** Starts `script` (default `server.ts`) with `env` in a separate Node process; resolves once it listens. */
+export function startInstance(name: string, env: Record<string, string>, script = SERVER): Promise<Instance> {
+  const child = spawn(process.execPath, ['--conditions=@oncely/source', '--import', 'tsx', script], {
     env: { ...process.env, ...env, INSTANCE: name },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
