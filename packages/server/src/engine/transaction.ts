@@ -6,6 +6,7 @@ import { emit } from './hooks.js';
 import type { IdempotencyEvent } from './hooks.js';
 import type { ResolvedIdempotencyOptions } from './options.js';
 import { RETRY_AFTER_SECONDS, problemResponse } from './problems.js';
+import { callStore } from './store-call.js';
 import type { CapturedResponse, PreparedResponse, TransactionResult } from './types.js';
 
 /** What {@link runTransaction} needs from the execution it belongs to. */
@@ -68,6 +69,10 @@ export async function runTransaction(
       throw failure.error;
     }
     emit(hooks.onStoreFailure, { ...event, operation: 'transaction', error, failOpen: false });
+    // Nothing ran: free the key now rather than after the lease. Once the handler ran, only the store
+    // may release (it knows whether the commit failed; a release after a commit that went through
+    // would let a retry run the handler twice with some stores).
+    if (!started) await releaseUnstarted(context);
     return { action: 'respond', response: storeFailure(event.idempotencyKey, started) };
   }
   settle();
@@ -93,6 +98,16 @@ export async function runTransaction(
   const error = new Error(`executeTransactionally resolved to an unexpected outcome: ${String(outcome)}.`);
   emit(hooks.onStoreFailure, { ...event, operation: 'transaction', error, failOpen: false });
   return { action: 'respond', response: storeFailure(event.idempotencyKey, started) };
+}
+
+async function releaseUnstarted({ options, event, fencingToken }: TransactionContext): Promise<void> {
+  try {
+    await callStore('release', options.storeTimeout, () =>
+      options.store.release(event.storeKey, fencingToken),
+    );
+  } catch (error) {
+    emit(options.hooks.onStoreFailure, { ...event, operation: 'release', error, failOpen: false });
+  }
 }
 
 function superseded(idempotencyKey: string): PreparedResponse {

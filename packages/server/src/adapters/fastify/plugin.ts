@@ -119,7 +119,11 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
         const { execution } = decision;
         state.execution = execution;
         if (!isTransactional(execution)) return done();
-        state.transaction = startFastifyTransaction(execution, () => done());
+        state.transaction = startFastifyTransaction(execution, {
+          proceed: () => done(),
+          answer: (response) => void sendPrepared(reply, response),
+          fail: (error) => done(error instanceof Error ? error : new Error(String(error))),
+        });
       },
       (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
     );

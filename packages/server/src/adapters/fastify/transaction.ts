@@ -18,8 +18,16 @@ export interface FastifyTransaction {
  */
 export function startFastifyTransaction(
   execution: TransactionalExecution,
-  proceed: () => void,
+  hook: {
+    /** Lets Fastify run the route handler (the hook's `done()`). */
+    proceed: () => void;
+    /** Answers from the hook: the transaction failed before the handler ran. */
+    answer: (response: PreparedResponse) => void;
+    /** Hands an error to Fastify before the handler ran (the hook's `done(error)`). */
+    fail: (error: unknown) => void;
+  },
 ): FastifyTransaction {
+  let proceeded = false;
   let report!: (captured: CapturedResponse) => void;
   let fail!: (error: unknown) => void;
   const captured = new Promise<CapturedResponse>((resolve, reject) => {
@@ -27,11 +35,19 @@ export function startFastifyTransaction(
     fail = reject;
   });
   const outcome = execution.transact(() => {
-    proceed();
+    proceeded = true;
+    hook.proceed();
     return captured;
   });
-  // Observed in settle(); a request that never reaches onSend must not leave an unhandled rejection.
-  outcome.catch(() => undefined);
+  // After the handler ran, settle() (in onSend) observes the outcome; before, nothing else would.
+  outcome.then(
+    (result) => {
+      if (!proceeded && result.action === 'respond') hook.answer(result.response);
+    },
+    (error: unknown) => {
+      if (!proceeded) hook.fail(error);
+    },
+  );
   return {
     async settle(reply, payload) {
       let held: HeldPayload;

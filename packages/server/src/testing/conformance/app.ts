@@ -76,10 +76,14 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
-/** Starts the adapter with the conformance routes and options. Scope: the `x-tenant` header. */
+/**
+ * Starts the adapter with the conformance routes and options. Scope: the `x-tenant` header.
+ * `beforeRoute` runs in the handler, before the route (e.g. a business write in the store's transaction).
+ */
 export async function startApp(
   harness: ConformanceHarness,
   options: ConformanceApp['options'],
+  beforeRoute?: (path: string) => void,
 ): Promise<RunningApp> {
   const executions: string[] = [];
   const maxResponseBytes = options.maxResponseBytes ?? 1_048_576;
@@ -89,6 +93,7 @@ export async function startApp(
     handle: async (request) => {
       const path = request.url.split('?', 1)[0]!;
       executions.push(path);
+      beforeRoute?.(path);
       return route(request, executions.filter((p) => p === path).length, maxResponseBytes);
     },
   });

@@ -5,6 +5,7 @@ import { MemoryStore } from '../../store/memory-store.js';
 import { rawRequest } from '../raw-http.js';
 import { createFailingStore, createHangingStore, createRecordingStore } from '../store-wrappers.js';
 import { allBytes, send, startApp } from './app.js';
+import { describeTransactionalConformance } from './transactional-suite.js';
 import type { Answer, RunningApp } from './app.js';
 import type { ConformanceApp, ConformanceHarness } from './types.js';
 
@@ -359,4 +360,6 @@ export function runAdapterConformanceSuite(name: string, harness: ConformanceHar
       }
     });
   });
+
+  describeTransactionalConformance(name, harness);
 }
