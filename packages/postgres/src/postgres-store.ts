@@ -45,7 +45,8 @@ export class PostgresStore implements IdempotencyStore {
 
   readonly #pool: Pool;
   readonly #sql: Statements;
-  readonly #transaction = new AsyncLocalStorage<PoolClient>();
+  /** The running handler's transaction; `client` is cleared when it ends (the handler may outlive it). */
+  readonly #transaction = new AsyncLocalStorage<{ client: PoolClient | undefined }>();
 
   constructor(options: PostgresStoreOptions) {
     const resolved = normalizePostgresStoreOptions(options);
@@ -114,16 +115,20 @@ export class PostgresStore implements IdempotencyStore {
   /**
    * The transaction of the handler running in transactional mode: do the business writes on it so they
    * commit together with the completed record. Do not COMMIT or ROLLBACK it yourself.
-   * @throws {PostgresStoreError} `ERR_ONCELY_NO_TRANSACTION` outside a transactional handler.
+   * @throws {PostgresStoreError} `ERR_ONCELY_NO_TRANSACTION` outside a transactional handler, or once
+   * its transaction ended (e.g. in an event stream, which commits when it starts).
    */
   currentTransaction(): PoolClient {
-    const client = this.#transaction.getStore();
-    if (client !== undefined) return client;
+    const transaction = this.#transaction.getStore();
+    if (transaction?.client !== undefined) return transaction.client;
     throw new PostgresStoreError(
       PostgresStoreErrorCode.noTransaction,
       'currentTransaction',
-      'PostgresStore.currentTransaction() was called outside a transactional handler: create the store ' +
-        'with `transactional: true` and call it from inside the handler.',
+      transaction === undefined
+        ? 'PostgresStore.currentTransaction() was called outside a transactional handler: create the ' +
+            'store with `transactional: true` and call it from inside the handler.'
+        : "PostgresStore.currentTransaction() was called after the handler's transaction ended (an " +
+            'event stream commits when it starts): make the business writes before that.',
     );
   }
 
@@ -143,9 +148,13 @@ export class PostgresStore implements IdempotencyStore {
     // surface as an uncaught 'error' event. The failing query reports it; we only mark the client.
     const onError = () => (broken = true);
     client.on('error', onError);
+    const transaction = { client: undefined as PoolClient | undefined };
     try {
       await this.#query('transaction', client, 'BEGIN');
-      const decision = await this.#transaction.run(client, run);
+      transaction.client = client;
+      const decision = await this.#transaction.run(transaction, run);
+      // From here on the connection is the store's: the handler must not use it any more.
+      transaction.client = undefined;
       if (decision.action === 'release') {
         await this.#query('transaction', client, 'ROLLBACK');
         const released = await this.#changed('release', client, this.#sql.release, [key, fencingToken]);
@@ -158,6 +167,7 @@ export class PostgresStore implements IdempotencyStore {
       await this.#query('transaction', client, 'COMMIT');
       return 'completed';
     } catch (error) {
+      transaction.client = undefined;
       // Roll back, then release: the release only deletes an in-progress record, so even when the
       // COMMIT's fate is unknown it can never delete a record that did commit.
       await client.query('ROLLBACK').catch(() => (broken = true));

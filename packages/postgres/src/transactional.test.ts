@@ -132,4 +132,18 @@ describe.skipIf(skipReason !== undefined)('transactional mode on a real PostgreS
     const retry = await store.claim({ key, fingerprint: 'fp', leaseMs: 5000, ttlMs: 60_000 });
     expect(retry.outcome).toBe('claimed');
   });
+  it('refuses currentTransaction() once the transaction ended, even to code that outlives the handler', async () => {
+    const { key, token } = await claimFresh();
+    let later: Promise<unknown> | undefined;
+    await store.executeTransactionally(key, token, async () => {
+      await applyEffect(key);
+      // Work the handler leaves running (an event stream, a fire-and-forget promise).
+      later = sleep(20).then(() => store.currentTransaction());
+      return { action: 'complete', response: OK };
+    });
+    await expect(later).rejects.toMatchObject({
+      code: 'ERR_ONCELY_NO_TRANSACTION',
+      message: expect.stringMatching(/after the handler's transaction ended/),
+    });
+  });
 });
