@@ -9,6 +9,7 @@ import { redisUnavailableReason } from '../../packages/redis/src/test-support.js
 import { sleep } from '../multi-instance/harness.js';
 import { OwnRedis, hasRedisServer } from './cluster.js';
 import { runScenario } from './scenario.js';
+import { HEAP_GROWTH_BOUND, RSS_GROWTH_BOUND, SOAK_MS, createSoak } from './soak.js';
 
 const skipReason =
   (await postgresUnavailableReason()) ??
@@ -173,5 +174,66 @@ describe.skipIf(skipReason !== undefined)('chaos', () => {
       });
       expect(figures.faults.redisStop).toBe(2);
     });
+  });
+
+  it(
+    'transactional mode: kill -9 and a pause past the lease, exactly one effect per operation',
+    { timeout: 90_000 },
+    async () => {
+      const figures = await runScenario(pool, {
+        scenario: 'crash-postgres-transactional',
+        title: 'kill -9 every 1.5 s and a SIGSTOP past the lease, PostgreSQL transactional mode',
+        store: 'postgres',
+        transactional: true,
+        client: 'mixed',
+        instances: 3,
+        operations: 1000,
+        concurrency: 24,
+        clients: 4,
+        rates: { dropResponse: 0.03, duplicate: 0.03 },
+        seed: 23,
+        leaseMs: 1000,
+        handlerMs: 30,
+        // The ledger row commits with the completed record or not at all.
+        bound: 'exactly-one',
+        async during(cluster, done) {
+          for (let i = 0; !done(); i++) {
+            await sleep(1500);
+            if (done()) break;
+            if (i === 1) await cluster.pause(i % cluster.instances.length, 3000);
+            else await cluster.crashAndRestart(i % cluster.instances.length);
+          }
+        },
+      });
+      expect(figures.faults.kill9).toBeGreaterThanOrEqual(1);
+      expect(figures.faults.sigstop).toBe(1);
+    },
+  );
+
+  it(`soak: ${SOAK_MS / 1000} s at steady concurrency, memory flat, no leaked handles`, { timeout: SOAK_MS + 60_000 }, async () => {
+    const soak = createSoak(16);
+    const figures = await runScenario(pool, {
+      scenario: 'soak',
+      title: `Soak: ${SOAK_MS / 1000} s at steady concurrency (after a 5 s warm-up), Redis, light network faults`,
+      store: 'redis',
+      client: 'mixed',
+      instances: 3,
+      operations: 0,
+      concurrency: 16,
+      clients: 4,
+      rates: { dropResponse: 0.02, resetRequest: 0.01, duplicate: 0.02, burst503: 0.002 },
+      seed: 29,
+      leaseMs: 2000,
+      handlerMs: 5,
+      bound: 'exactly-one',
+      load: (senders, cluster) => soak.load(senders, cluster),
+      after: (cluster, proxy) => soak.after(cluster, () => proxy.close()),
+    });
+    const extra = figures.extra!;
+    expect(extra.maxHeapGrowthMB).toBeLessThanOrEqual(HEAP_GROWTH_BOUND / 1024 / 1024);
+    expect(extra.maxRssGrowthMB).toBeLessThanOrEqual(RSS_GROWTH_BOUND / 1024 / 1024);
+    expect(extra.inFlightAfter).toBe(0);
+    expect(extra.timersLeaked).toBeLessThanOrEqual(0);
+    expect(extra.socketsLeaked).toBeLessThanOrEqual(0);
   });
 });

@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { expect } from 'vitest';
 import type pg from 'pg';
 import { startFaultProxy } from '@oncely/demo/fault-proxy';
-import type { FaultRates } from '@oncely/demo/fault-proxy';
+import type { FaultProxy, FaultRates } from '@oncely/demo/fault-proxy';
 import type { ClientOptions } from '@oncely/client';
 import type { IdempotencyStore } from '@oncely/server';
 import { RedisStore } from '@oncely/redis';
@@ -16,7 +16,7 @@ import { Cluster } from './cluster.js';
 import { Ledger } from './ledger.js';
 import type { LedgerRow } from './ledger.js';
 import { CHAOS_POLICY, createSender, runLoad } from './load.js';
-import type { ClientKind } from './load.js';
+import type { ClientKind, Outcome, Send } from './load.js';
 import { record, verify } from './verify.js';
 import type { ScenarioFigures } from './verify.js';
 
@@ -44,8 +44,10 @@ export interface ScenarioSpec {
   faults?: () => Record<string, number>;
   /** `exactly-one`, or at most 2 for an operation that had an effect on a killed or paused server. */
   bound: 'exactly-one' | 'crash';
-  /** Extra checks and figures, once the invariants hold. */
-  after?: (cluster: Cluster) => Promise<Record<string, number>>;
+  /** Extra checks and figures, once the load has settled (the proxy is still open). */
+  after?: (cluster: Cluster, proxy: FaultProxy) => Promise<Record<string, number>>;
+  /** Replaces the fixed batch of `operations` (e.g. a steady load for a duration). */
+  load?: (senders: readonly Send[], cluster: Cluster) => Promise<Outcome[]>;
 }
 
 export async function runScenario(pool: pg.Pool, spec: ScenarioSpec): Promise<ScenarioFigures> {
@@ -89,10 +91,14 @@ export async function runScenario(pool: pg.Pool, spec: ScenarioSpec): Promise<Sc
     const senders = Array.from({ length: spec.clients }, (_, i) =>
       createSender(spec.client === 'mixed' ? (i % 2 === 0 ? 'fetch' : 'axios') : spec.client, proxy.url, policy),
     );
-    const ops = Array.from({ length: spec.operations }, (_, i) => `${spec.scenario}-${i}`);
+    const batch = Array.from({ length: spec.operations }, (_, i) => `${spec.scenario}-${i}`);
     let settled = false;
-    const load = runLoad(ops, senders, spec.concurrency).finally(() => (settled = true));
+    const load = (spec.load?.(senders, cluster) ?? runLoad(batch, senders, spec.concurrency)).finally(
+      () => (settled = true),
+    );
     const [outcomes] = await Promise.all([load, spec.during?.(cluster, () => settled)]);
+    const ops = spec.load === undefined ? batch : outcomes.map((outcome) => outcome.op);
+    const extra = (await spec.after?.(cluster, proxy)) ?? {};
     // Leases of claims whose holder died run out; then every key must be completed or claimable.
     await sleep(spec.leaseMs + 100);
     const risky = new Set([...cluster.killedPids, ...cluster.pausedPids]);
@@ -101,11 +107,10 @@ export async function runScenario(pool: pg.Pool, spec: ScenarioSpec): Promise<Sc
       ops,
       rows: await ledger.rows(),
       store,
-      deadlineMs: policy.deadline,
+      deadlineMs: policy.deadline ?? CHAOS_POLICY.deadline,
       bound: (_op, rows: readonly LedgerRow[]) =>
         spec.bound === 'crash' && rows.some((row) => risky.has(row.pid)) ? 2 : 1,
     });
-    const extra = (await spec.after?.(cluster)) ?? {};
     const result: ScenarioFigures = {
       scenario: spec.scenario,
       title: spec.title,

@@ -83,8 +83,16 @@ export async function verify(input: VerifyInput) {
   const keys = { completed: 0, claimable: 0, locked: 0 };
   const mismatched: string[] = [];
   const now = Date.now();
-  for (const outcome of outcomes) {
-    const record = await store.get(await computeStoreKey('global', outcome.key!));
+  // Read in batches: one round trip per key, a few dozen at a time.
+  const records: Array<Awaited<ReturnType<IdempotencyStore['get']>>> = [];
+  for (let i = 0; i < outcomes.length; i += 64) {
+    const batch = outcomes.slice(i, i + 64);
+    records.push(
+      ...(await Promise.all(batch.map(async (o) => store.get(await computeStoreKey('global', o.key!))))),
+    );
+  }
+  for (const [i, outcome] of outcomes.entries()) {
+    const record = records[i];
     if (record?.status === 'completed') {
       keys.completed++;
       const body = record.response?.body;
