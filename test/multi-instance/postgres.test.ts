@@ -73,9 +73,11 @@ describe.skipIf(skipReason !== undefined)('server processes sharing one PostgreS
     const answers = await Promise.all(
       Array.from({ length: 100 }, (_, i) => postOrder(instances[i % 3]!, key)),
     );
-    const winners = answers.filter((a) => a.status === 201);
+    const winners = answers.filter((a) => a.status === 201 && !a.replayed);
     expect(winners).toHaveLength(1);
-    expect(answers.filter((a) => a.status === 409)).toHaveLength(99);
+    // On a loaded machine a duplicate may arrive after the first finished: it gets the replay.
+    const late = answers.filter((a) => a.status === 201 && a.replayed);
+    expect(answers.filter((a) => a.status === 409)).toHaveLength(99 - late.length);
     expect(await effects(key)).toBe(1);
     const retries = await Promise.all(answers.map((_, i) => postUntilSettled(instances[(i + 1) % 3]!, key)));
     for (const retry of retries) {

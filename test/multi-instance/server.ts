@@ -5,6 +5,10 @@
 // DELAY_MS, then answers 201 with a fresh order id. With `x-crash-after-effect: 1` the process kills
 // itself with SIGKILL after the effect and before answering (the header is not in the fingerprint,
 // so a retry without it is the same request).
+//
+// With TRANSACTIONAL=1 (postgres only) the store runs in transactional mode: the effect is written on
+// `store.currentTransaction()`, and `x-crash-after-commit: 1` kills the process right after the
+// commit, before the response leaves.
 import { randomUUID } from 'node:crypto';
 import express from 'express';
 import { Redis } from 'ioredis';
@@ -39,13 +43,42 @@ if (storeKind === 'redis') {
 } else if (storeKind === 'postgres') {
   const pool = new pg.Pool({ connectionString: env('DATABASE_URL'), max: 10, connectionTimeoutMillis: 1000 });
   pool.on('error', () => undefined);
-  store = new PostgresStore({ pool, table: env('TABLE') });
   const ledgerTable = env('LEDGER_TABLE');
-  applyEffect = async (key) => {
-    await pool.query(`INSERT INTO "${ledgerTable}" (key, instance) VALUES ($1, $2)`, [key, instance]);
-  };
+  const insert = `INSERT INTO "${ledgerTable}" (key, instance) VALUES ($1, $2)`;
+  if (env('TRANSACTIONAL', '0') === '1') {
+    const postgres = new PostgresStore({ pool, table: env('TABLE'), transactional: true });
+    store = crashAfterCommit(postgres);
+    applyEffect = async (key) => {
+      await postgres.currentTransaction().query(insert, [key, instance]);
+    };
+  } else {
+    store = new PostgresStore({ pool, table: env('TABLE') });
+    applyEffect = async (key) => {
+      await pool.query(insert, [key, instance]);
+    };
+  }
 } else {
   throw new Error(`STORE must be redis or postgres, got ${storeKind}`);
+}
+
+/** Set by a request with `x-crash-after-commit: 1`; the store wrapper then dies after its commit. */
+let crashAfterNextCommit = false;
+
+/** The transactional store, with a SIGKILL right after a commit when a request asked for it. */
+function crashAfterCommit(inner: PostgresStore): IdempotencyStore {
+  const execute = inner.executeTransactionally!;
+  return {
+    claim: (request) => inner.claim(request),
+    complete: (key, token, response) => inner.complete(key, token, response),
+    release: (key, token) => inner.release(key, token),
+    extend: (key, token, leaseMs) => inner.extend(key, token, leaseMs),
+    get: (key) => inner.get(key),
+    async executeTransactionally(key, token, run) {
+      const outcome = await execute(key, token, run);
+      if (crashAfterNextCommit && outcome === 'completed') process.kill(process.pid, 'SIGKILL');
+      return outcome;
+    },
+  };
 }
 
 const app = express();
@@ -62,6 +95,7 @@ app.post('/orders', async (req, res) => {
   const key = req.get('idempotency-key') ?? '';
   await applyEffect(key);
   if (req.get('x-crash-after-effect') === '1') process.kill(process.pid, 'SIGKILL');
+  if (req.get('x-crash-after-commit') === '1') crashAfterNextCommit = true;
   if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
   res.status(201).json({ orderId: randomUUID(), instance, item: (req.body as { item?: unknown }).item });
 });

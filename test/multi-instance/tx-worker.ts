@@ -3,7 +3,7 @@
 //   crash-before-commit  SIGKILL itself after the business write, before the commit
 //   crash-after-commit   SIGKILL itself after the commit, before reporting
 //   normal               report the outcome as JSON on stdout
-// (The engine will drive executeTransactionally the same way once it uses the capability.)
+// (postgres-transactional.test.ts drives the same crashes through the HTTP engine.)
 import pg from 'pg';
 import { PostgresStore, isTransactionalStore } from '@oncely/postgres';
 
