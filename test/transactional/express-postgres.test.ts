@@ -179,7 +179,7 @@ describe.skipIf(skipReason !== undefined)('transactional mode over HTTP on Postg
   it('works with a fetch handler too (withIdempotency from @oncely/server/fetch)', async () => {
     let runs = 0;
     const handler = withIdempotency(
-      async (request: Request) => {
+      async (request: globalThis.Request) => {
         const run = ++runs;
         const key = request.headers.get('idempotency-key');
         await store
