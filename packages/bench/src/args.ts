@@ -25,7 +25,7 @@ export const USAGE = `Usage: pnpm bench [options]
   --quick              short run (1 x 1 s per row, fewer client rounds); writes to a temp file
   --write              write docs/benchmarks.md (the default without --quick)
   --out <file>         write the Markdown report to <file>
-  --runs <n>           autocannon runs per row (default 5; quick 1)
+  --runs <n>           autocannon runs per row (default 4; quick 1)
   --duration <s>       seconds per run (default 3; quick 1)
   --connections <n>    autocannon connections (default 50)
   --frameworks <list>  comma-separated subset of ${FRAMEWORKS.join(',')}
@@ -48,7 +48,7 @@ export function parseArgs(argv: readonly string[]): BenchSettings | 'help' {
   const settings: BenchSettings = {
     quick,
     out: quick ? join(tmpdir(), `oncely-bench-${Date.now()}.md`) : DOCS_PATH,
-    runs: quick ? 1 : 5,
+    runs: quick ? 1 : 4,
     durationSec: quick ? 1 : 3,
     warmupSec: quick ? 0.5 : 2,
     connections: 50,

@@ -2,7 +2,8 @@
 export type ChildMessage =
   | { type: 'ready'; port: number }
   | { type: 'failed'; reason: string }
-  | { type: 'stats'; effects: number }
+  /** Handler executions so far, and the CPU time (user + system, µs) the child has used. */
+  | { type: 'stats'; effects: number; cpuMicros: number }
   | { type: 'result'; result: unknown };
 
 export type ParentMessage = { type: 'stats' } | { type: 'close' };

@@ -1,9 +1,9 @@
 import { frameworkLabel, peerLabel, storeLabel } from '../scenarios.js';
 import type { Variant } from '../scenarios.js';
-import { fmtBytes, fmtPct, fmtRps, textTable } from './format.js';
+import { fmtBytes, fmtMs, fmtPct, fmtRps, textTable } from './format.js';
 import { isSkipped } from './results.js';
 import type { BenchResults } from './results.js';
-import { SERVER_HEADER, frameworksIn, serverRows } from './server-table.js';
+import { CPU_HEADER, SERVER_HEADER, cpuRows, frameworksIn, serverRows } from './server-table.js';
 import { checkTargets } from './targets.js';
 
 export function variantName(variant: Variant): string {
@@ -20,6 +20,7 @@ export function renderConsole(results: BenchResults): string {
       `\n${frameworkLabel(framework)} (medians of ${results.settings.runs} × ${results.settings.durationSec} s)`,
     );
     out.push(textTable(SERVER_HEADER, serverRows(results.http, framework)));
+    out.push(textTable(CPU_HEADER, cpuRows(results.http, framework)));
   }
   out.push('\nStore round trips per request (Express)');
   out.push(
@@ -52,7 +53,7 @@ export function renderConsole(results: BenchResults): string {
   else {
     out.push(
       textTable(
-        ['pattern', 'bare', 'req/s', 'wrapped', 'req/s', 'overhead'],
+        ['pattern', 'bare', 'req/s', 'wrapped', 'req/s', 'overhead', 'CPU µs bare/wrapped', 'CPU overhead'],
         results.client.map((row) => [
           row.pattern,
           row.bare,
@@ -60,6 +61,8 @@ export function renderConsole(results: BenchResults): string {
           row.wrapped,
           fmtRps(row.wrappedRequestsPerSec),
           fmtPct(row.overhead),
+          `${fmtMs(row.bareCpuMicros)} / ${fmtMs(row.wrappedCpuMicros)}`,
+          fmtPct(row.cpuOverhead),
         ]),
       ),
     );

@@ -5,7 +5,7 @@ import { fmtBytes, fmtMs, fmtPct, fmtRps, markdownTable } from './format.js';
 import { PEER_NOTES } from './peer-notes.js';
 import { isSkipped } from './results.js';
 import type { BenchResults } from './results.js';
-import { SERVER_HEADER, frameworksIn, serverRows } from './server-table.js';
+import { CPU_HEADER, SERVER_HEADER, cpuRows, frameworksIn, serverRows } from './server-table.js';
 import { checkTargets } from './targets.js';
 
 function machineSection(results: BenchResults): string {
@@ -50,7 +50,7 @@ function methodSection(results: BenchResults): string {
     `- **Stores.** Configured as their READMEs show, defaults everywhere except a ${BENCH_TTL_MS / 60_000}-minute TTL (the records of this run should not outlive it in a shared Redis/PostgreSQL). Oncely scope: \`'global'\`; MemoryStore with its default bound.`,
     "- **Round trips.** Express app in-process; one warm-up request and replay, then one first request and one replay. Redis commands are counted with `MONITOR`, filtered to the app's own connections (by client name); SQL statements through a wrapper of the pg pool's clients.",
     `- **Memory.** A child process with \`--expose-gc\` claims and completes ${results.settings.memoryKeys.toLocaleString('en-US')} keys directly through the MemoryStore API (SHA-256 hex keys and fingerprints, ${memoryBody}-byte bodies); RSS and heap are read after full GCs before and after.`,
-    `- **Client.** A plain node:http server child answering 201 (no faults, so no retries happen); the bare client and the wrapper alternate in ${s.client.runs} rounds of ${s.client.sequentialRequests} sequential and ${s.client.concurrentRequests} concurrent (${s.client.concurrency} in flight) requests. Overhead is the median, over rounds, of bare req/s ÷ wrapped req/s − 1.`,
+    `- **Client.** A plain node:http server child answering 201 (no faults, so no retries happen); the bare client and the wrapper alternate in ${s.client.runs} rounds of ${s.client.sequentialRequests} sequential and ${s.client.concurrentRequests} concurrent (${s.client.concurrency} in flight) requests. Overhead (time) is the median, over rounds, of bare req/s ÷ wrapped req/s − 1; overhead (CPU) compares the client process's CPU time per call (user + system), which other load on the machine moves much less.`,
   ].join('\n');
 }
 
@@ -59,6 +59,7 @@ function serverSection(results: BenchResults): string {
   for (const framework of frameworksIn(results.http)) {
     parts.push(
       `### ${frameworkLabel(framework)}\n\n${markdownTable(SERVER_HEADER, serverRows(results.http, framework))}`,
+      `Server CPU time per request (user + system of the server child, over the requests it served):\n\n${markdownTable(CPU_HEADER, cpuRows(results.http, framework))}`,
     );
   }
   return parts.join('\n\n');
@@ -106,7 +107,17 @@ function memorySection(results: BenchResults): string {
 function clientSection(results: BenchResults): string {
   if (isSkipped(results.client)) return `skipped: ${results.client.skipped}`;
   return markdownTable(
-    ['pattern', 'bare', 'bare req/s', 'wrapped', 'wrapped req/s', 'overhead', 'spread bare / wrapped'],
+    [
+      'pattern',
+      'bare',
+      'bare req/s',
+      'wrapped',
+      'wrapped req/s',
+      'overhead (time)',
+      'spread bare / wrapped',
+      'client CPU µs/call bare / wrapped',
+      'overhead (CPU)',
+    ],
     results.client.map((row) => [
       row.pattern,
       row.bare,
@@ -115,6 +126,8 @@ function clientSection(results: BenchResults): string {
       fmtRps(row.wrappedRequestsPerSec),
       fmtPct(row.overhead),
       `${Math.round(row.bareSpread * 100)} % / ${Math.round(row.wrappedSpread * 100)} %`,
+      `${fmtMs(row.bareCpuMicros)} / ${fmtMs(row.wrappedCpuMicros)}`,
+      fmtPct(row.cpuOverhead),
     ]),
   );
 }
@@ -148,6 +161,9 @@ otherwise pick, measured in one run on one machine. Every figure on this page wa
 (${results.machine.date}); none is typed by hand. Rerun with \`pnpm bench\` (see packages/bench/README.md).
 
 ## Where we stand
+
+Each target is judged on throughput and, because a shared machine is noisy, on CPU time per request too:
+**met** or **missed** when both agree, **unclear** when they do not.
 
 ${markdownTable(
   ['target', 'verdict', 'measured'],

@@ -55,6 +55,17 @@ export function ratioToBare(rows: readonly HttpRow[], row: HttpRow, mode: Mode):
   return ratios.length === 0 ? undefined : median(ratios);
 }
 
+/**
+ * Capacity relative to bare from CPU time: bare CPU µs per request ÷ this row's. The throughput ratio a
+ * CPU-bound server would show with a core to itself; far less disturbed by other load than req/s.
+ */
+export function cpuRatioToBare(rows: readonly HttpRow[], row: HttpRow, mode: Mode): number | undefined {
+  const bare = findRow(rows, row.framework, { kind: 'bare' })?.modes[mode]?.cpuMicrosPerRequest;
+  const own = row.modes[mode]?.cpuMicrosPerRequest;
+  if (bare === undefined || own === undefined || !(own > 0)) return undefined;
+  return bare / own;
+}
+
 /** Problems that mean the harness or a library misbehaved (CI fails on these, never on speed). */
 export function harnessProblems(results: BenchResults): string[] {
   const problems: string[] = [];

@@ -2,7 +2,7 @@ import { FRAMEWORKS, MODES, variantLabel } from '../scenarios.js';
 import type { Framework } from '../scenarios.js';
 import type { HttpRow } from '../suites/http.js';
 import { fmtMs, fmtPct, fmtRatio, fmtRps } from './format.js';
-import { ratioToBare } from './results.js';
+import { cpuRatioToBare, ratioToBare } from './results.js';
 
 export const SERVER_HEADER = [
   'variant',
@@ -64,4 +64,26 @@ export function serverRows(rows: readonly HttpRow[], framework: Framework): stri
 
 export function frameworksIn(rows: readonly HttpRow[]): Framework[] {
   return FRAMEWORKS.filter((framework) => rows.some((row) => row.framework === framework));
+}
+
+export const CPU_HEADER = [
+  'variant',
+  'first CPU µs/req',
+  'vs bare (CPU)',
+  'replay CPU µs/req',
+  'vs bare (CPU)',
+] as const;
+
+/** Server CPU time per request per variant of `framework`, and the capacity ratio it implies. */
+export function cpuRows(rows: readonly HttpRow[], framework: Framework): string[][] {
+  return rows
+    .filter((row) => row.framework === framework && row.skipped === undefined)
+    .map((row) => {
+      const cells = [variantLabel(row.variant)];
+      for (const mode of MODES) {
+        const ratio = row.variant.kind === 'bare' ? 1 : cpuRatioToBare(rows, row, mode);
+        cells.push(fmtMs(row.modes[mode]?.cpuMicrosPerRequest), fmtRatio(ratio));
+      }
+      return cells;
+    });
 }

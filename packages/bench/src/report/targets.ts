@@ -1,10 +1,14 @@
 import { FRAMEWORKS, frameworkLabel, storeLabel, variantLabel } from '../scenarios.js';
 import type { Framework, Mode, Variant } from '../scenarios.js';
-import { fmtPct, fmtRatio, fmtRps } from './format.js';
-import { findRow, isSkipped, ratioToBare } from './results.js';
+import { fmtMs, fmtPct, fmtRatio, fmtRps } from './format.js';
+import { cpuRatioToBare, findRow, isSkipped, ratioToBare } from './results.js';
 import type { BenchResults } from './results.js';
 
-export type Verdict = 'met' | 'goal met' | 'missed' | 'not measured';
+/**
+ * `unclear`: throughput and CPU time per request disagree, i.e. the machine's noise is larger than the
+ * margin. Each target is judged on both; only when both agree is it `met` or `missed`.
+ */
+export type Verdict = 'met' | 'goal met' | 'missed' | 'unclear' | 'not measured';
 
 export interface TargetCheck {
   target: string;
@@ -12,12 +16,23 @@ export interface TargetCheck {
   verdict: Verdict;
 }
 
-/** Combines per-row verdicts: missed if any missed, not measured if none was measured. */
+/** Combines per-row verdicts: missed if any missed, then unclear if any unclear; not measured if none was. */
 function overall(verdicts: Verdict[]): Verdict {
   const measured = verdicts.filter((v) => v !== 'not measured');
   if (measured.length === 0) return 'not measured';
   if (measured.includes('missed')) return 'missed';
+  if (measured.includes('unclear')) return 'unclear';
   return measured.every((v) => v === 'goal met') ? 'goal met' : 'met';
+}
+
+/** One row judged on throughput and on CPU time: agreement decides, disagreement is `unclear`. */
+function both(byThroughput: Verdict, byCpu: Verdict | undefined): Verdict {
+  if (byCpu === undefined || byCpu === 'not measured') return byThroughput;
+  const pass = (v: Verdict): boolean => v === 'met' || v === 'goal met';
+  if (pass(byThroughput) && pass(byCpu))
+    return byThroughput === 'goal met' && byCpu === 'goal met' ? 'goal met' : 'met';
+  if (byThroughput === 'missed' && byCpu === 'missed') return 'missed';
+  return 'unclear';
 }
 
 function measuredFrameworks(results: BenchResults): Framework[] {
@@ -42,8 +57,11 @@ function ratioCheck(
       verdicts.push('not measured');
       continue;
     }
-    parts.push(`${frameworkLabel(framework)} ${fmtRatio(ratio)} (${fmtPct(ratio - 1)})`);
-    verdicts.push(judge(ratio));
+    const cpu = row === undefined ? undefined : cpuRatioToBare(results.http, row, mode);
+    parts.push(
+      `${frameworkLabel(framework)} ${fmtRatio(ratio)} (${fmtPct(ratio - 1)}; CPU ${fmtRatio(cpu)})`,
+    );
+    verdicts.push(both(judge(ratio), cpu === undefined ? undefined : judge(cpu)));
   }
   return { parts, verdicts };
 }
@@ -111,15 +129,18 @@ function peerCheck(results: BenchResults): TargetCheck {
         continue;
       }
       const faster = a.requestsPerSec > b.requestsPerSec;
+      const cheaper = a.cpuMicrosPerRequest < b.cpuMicrosPerRequest;
       parts.push(
-        `${mode === 'first' ? 'first requests' : 'replays'}: ${variantLabel(ours)} ${fmtRps(a.requestsPerSec)} vs ` +
-          `${variantLabel(theirs)} ${fmtRps(b.requestsPerSec)} req/s${faster ? '' : ' (slower)'}`,
+        `${mode === 'first' ? 'first requests' : 'replays'}: ${variantLabel(ours)} ${fmtRps(a.requestsPerSec)} req/s, ` +
+          `${fmtMs(a.cpuMicrosPerRequest)} µs CPU vs ${variantLabel(theirs)} ${fmtRps(b.requestsPerSec)} req/s, ` +
+          `${fmtMs(b.cpuMicrosPerRequest)} µs CPU`,
       );
-      verdicts.push(faster ? 'met' : 'missed');
+      verdicts.push(both(faster ? 'met' : 'missed', cheaper ? 'met' : 'missed'));
     }
   }
   return {
-    target: 'Faster than every peer library on the same work (Express; same store kind)',
+    target:
+      'Faster than every peer library on the same work (Express; same store kind; req/s and server CPU per request)',
     measured: parts.join('; '),
     verdict: overall(verdicts),
   };
@@ -133,8 +154,12 @@ function clientCheck(results: BenchResults): TargetCheck {
       verdict: 'not measured',
     };
   }
-  const parts = results.client.map((row) => `${row.wrapped} ${row.pattern}: ${fmtPct(row.overhead)}`);
-  const verdicts = results.client.map((row): Verdict => (row.overhead < 0.05 ? 'met' : 'missed'));
+  const parts = results.client.map(
+    (row) => `${row.wrapped} ${row.pattern}: ${fmtPct(row.overhead)} (CPU ${fmtPct(row.cpuOverhead)})`,
+  );
+  const verdicts = results.client.map((row): Verdict =>
+    both(row.overhead < 0.05 ? 'met' : 'missed', row.cpuOverhead < 0.05 ? 'met' : 'missed'),
+  );
   return {
     target: 'Client wrapper overhead under 5 % of bare fetch/axios',
     measured: `extra time per request: ${parts.join('; ')}`,

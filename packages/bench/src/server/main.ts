@@ -1,6 +1,6 @@
 /**
  * A server child: builds one app from the spec in argv[2], listens on 127.0.0.1:0, reports its port
- * over IPC and answers `stats` (handler executions so far). It dies with its parent: IPC disconnect
+ * over IPC and answers `stats` (handler executions and CPU time so far). It dies with its parent: IPC disconnect
  * (parent exited, crashed or was killed) ends it too.
  */
 import type { Framework, ServerSpec } from '../scenarios.js';
@@ -32,7 +32,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
   process.on('message', (message: ParentMessage) => {
-    if (message.type === 'stats') send({ type: 'stats', effects: effects.count });
+    if (message.type === 'stats') {
+      const { user, system } = process.cpuUsage();
+      send({ type: 'stats', effects: effects.count, cpuMicros: user + system });
+    }
     if (message.type === 'close') {
       const exit = (): never => process.exit(0);
       running.close().then(exit, exit);

@@ -32,6 +32,11 @@ export interface ClientRow {
    * measured back to back in that round, minus 1.
    */
   overhead: number;
+  /** Median client CPU µs per call, bare and wrapped. */
+  bareCpuMicros: number;
+  wrappedCpuMicros: number;
+  /** Extra client CPU per call: wrapped ÷ bare − 1. */
+  cpuOverhead: number;
 }
 
 type Send = () => Promise<void>;
@@ -62,8 +67,14 @@ function senders(port: number): Record<ClientName, Send> {
   };
 }
 
-/** Requests per second of `count` calls, `concurrency` at a time. */
-async function measure(send: Send, count: number, concurrency: number): Promise<number> {
+interface Sample {
+  requestsPerSec: number;
+  /** CPU time (user + system) of this process per call: the client's own cost, loopback server excluded. */
+  cpuMicrosPerRequest: number;
+}
+
+/** Throughput and client CPU per call of `count` calls, `concurrency` at a time. */
+async function measure(send: Send, count: number, concurrency: number): Promise<Sample> {
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < count) {
@@ -71,9 +82,12 @@ async function measure(send: Send, count: number, concurrency: number): Promise<
       await send();
     }
   };
+  const cpu = process.cpuUsage();
   const started = performance.now();
   await Promise.all(Array.from({ length: concurrency }, worker));
-  return count / ((performance.now() - started) / 1000);
+  const elapsedMs = performance.now() - started;
+  const { user, system } = process.cpuUsage(cpu);
+  return { requestsPerSec: count / (elapsedMs / 1000), cpuMicrosPerRequest: (user + system) / count };
 }
 
 /**
@@ -92,35 +106,32 @@ export async function runClientSuite(settings: ClientSettings): Promise<ClientRo
       const count = pattern === 'sequential' ? settings.sequentialRequests : settings.concurrentRequests;
       const concurrency = pattern === 'sequential' ? 1 : settings.concurrency;
       for (const pair of CLIENT_PAIRS) {
-        const bare: number[] = [];
-        const wrapped: number[] = [];
-        const ratios: number[] = [];
+        const bare: Sample[] = [];
+        const wrapped: Sample[] = [];
         for (let round = 0; round < settings.runs; round++) {
           // Alternate which goes first, so a slow moment of the machine does not always hit the same one.
-          let b: number;
-          let w: number;
           if (round % 2 === 0) {
-            b = await measure(send[pair.bare], count, concurrency);
-            w = await measure(send[pair.wrapped], count, concurrency);
+            bare.push(await measure(send[pair.bare], count, concurrency));
+            wrapped.push(await measure(send[pair.wrapped], count, concurrency));
           } else {
-            w = await measure(send[pair.wrapped], count, concurrency);
-            b = await measure(send[pair.bare], count, concurrency);
+            wrapped.push(await measure(send[pair.wrapped], count, concurrency));
+            bare.push(await measure(send[pair.bare], count, concurrency));
           }
-          bare.push(b);
-          wrapped.push(w);
-          ratios.push(b / w);
         }
-        const bareRps = median(bare);
-        const wrappedRps = median(wrapped);
+        const rps = (samples: Sample[]): number[] => samples.map((sample) => sample.requestsPerSec);
+        const cpu = (samples: Sample[]): number[] => samples.map((sample) => sample.cpuMicrosPerRequest);
         rows.push({
           pattern,
           bare: pair.bare,
           wrapped: pair.wrapped,
-          bareRequestsPerSec: bareRps,
-          wrappedRequestsPerSec: wrappedRps,
-          bareSpread: spread(bare),
-          wrappedSpread: spread(wrapped),
-          overhead: median(ratios) - 1,
+          bareRequestsPerSec: median(rps(bare)),
+          wrappedRequestsPerSec: median(rps(wrapped)),
+          bareSpread: spread(rps(bare)),
+          wrappedSpread: spread(rps(wrapped)),
+          overhead: median(bare.map((b, i) => b.requestsPerSec / wrapped[i]!.requestsPerSec)) - 1,
+          bareCpuMicros: median(cpu(bare)),
+          wrappedCpuMicros: median(cpu(wrapped)),
+          cpuOverhead: median(cpu(wrapped)) / median(cpu(bare)) - 1,
         });
       }
     }

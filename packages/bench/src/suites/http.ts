@@ -16,8 +16,10 @@ export interface HttpSettings {
 }
 
 export interface ModeFigures {
-  runs: LoadResult[];
+  runs: RunFigures[];
   requestsPerSec: number;
+  /** Median server CPU µs per request: unlike req/s, barely moved by other load on the machine. */
+  cpuMicrosPerRequest: number;
   p50Ms: number;
   p99Ms: number;
   /** Spread of req/s across runs: (max − min) / median. */
@@ -40,7 +42,7 @@ interface LiveServer {
   row: HttpRow;
   child: ChildProcess;
   port: number;
-  results: Record<Mode, LoadResult[]>;
+  results: Record<Mode, RunFigures[]>;
   handlerRuns: number;
   failures: Record<Mode, number>;
 }
@@ -61,10 +63,16 @@ async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; por
   }
 }
 
-async function handlerRunsOf(child: ChildProcess): Promise<number> {
+async function statsOf(child: ChildProcess): Promise<{ effects: number; cpuMicros: number }> {
   const reply = nextMessage(child, 'stats', 5000);
   sendTo(child, { type: 'stats' });
-  return (await reply).effects;
+  return await reply;
+}
+
+/** One autocannon run plus the server CPU time it cost, per request. */
+export interface RunFigures extends LoadResult {
+  /** CPU time (user + system) the server child used during the run, divided by the requests served. */
+  cpuMicrosPerRequest: number;
 }
 
 function summarize(server: LiveServer, mode: Mode): ModeFigures {
@@ -73,6 +81,7 @@ function summarize(server: LiveServer, mode: Mode): ModeFigures {
   return {
     runs,
     requestsPerSec: median(rps),
+    cpuMicrosPerRequest: median(runs.map((r) => r.cpuMicrosPerRequest)),
     p50Ms: median(runs.map((r) => r.p50Ms)),
     p99Ms: median(runs.map((r) => r.p99Ms)),
     spread: spread(rps),
@@ -144,13 +153,12 @@ export async function runHttpSuite(
           const id = scenarioId(framework, server.row.variant);
           for (const mode of MODES) {
             const replayKey = `${namespace}-${keyPart(id)}-replay`;
-            let before = 0;
             if (mode === 'replay') {
               const status = await primeReplayKey(server.port, replayKey);
               if (status !== 201) server.failures.replay += 1;
-              before = await handlerRunsOf(server.child);
             }
-            const result = await runLoad({
+            const before = await statsOf(server.child);
+            const load = await runLoad({
               port: server.port,
               mode,
               keyPrefix: `${namespace}-${keyPart(id)}-r${round}`,
@@ -158,12 +166,18 @@ export async function runHttpSuite(
               durationSec: settings.durationSec,
               connections: settings.connections,
             });
-            if (mode === 'replay') server.handlerRuns += (await handlerRunsOf(server.child)) - before;
+            const after = await statsOf(server.child);
+            if (mode === 'replay') server.handlerRuns += after.effects - before.effects;
+            const result: RunFigures = {
+              ...load,
+              cpuMicrosPerRequest:
+                load.total > 0 ? (after.cpuMicros - before.cpuMicros) / load.total : Number.NaN,
+            };
             server.results[mode].push(result);
             server.failures[mode] += result.non2xx + result.errors + result.timeouts;
             log(
               `  run ${round}/${settings.runs} ${id} ${mode}: ${Math.round(result.requestsPerSec)} req/s, ` +
-                `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms` +
+                `p50 ${result.p50Ms} ms, p99 ${result.p99Ms} ms, ${Math.round(result.cpuMicrosPerRequest)} µs CPU/req` +
                 (result.non2xx + result.errors > 0
                   ? `, ${result.non2xx} non-2xx, ${result.errors} errors`
                   : ''),
