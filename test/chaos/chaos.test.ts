@@ -73,64 +73,72 @@ describe.skipIf(skipReason !== undefined)('chaos', () => {
     });
   });
 
-  it('kill -9 mid-handler and restart: at most 2 effects for a crashed operation', { timeout: 90_000 }, async () => {
-    const figures = await runScenario(pool, {
-      scenario: 'crash-redis',
-      title: 'kill -9 of a server every 1.5 s (and restart) under load, Redis, light network faults',
-      store: 'redis',
-      client: 'mixed',
-      instances: 3,
-      operations: 700,
-      concurrency: 24,
-      clients: 4,
-      rates: { dropResponse: 0.03, resetResponse: 0.02 },
-      seed: 13,
-      leaseMs: 1000,
-      handlerMs: 30,
-      bound: 'crash',
-      async during(cluster, done) {
-        for (let i = 0; !done(); i++) {
-          await sleep(1500);
-          if (!done()) await cluster.crashAndRestart(i % cluster.instances.length);
-        }
-      },
-    });
-    expect(figures.faults.kill9).toBeGreaterThanOrEqual(2);
-  });
+  it(
+    'kill -9 mid-handler and restart: at most 2 effects for a crashed operation',
+    { timeout: 90_000 },
+    async () => {
+      const figures = await runScenario(pool, {
+        scenario: 'crash-redis',
+        title: 'kill -9 of a server every second (and restart) under load, Redis, light network faults',
+        store: 'redis',
+        client: 'mixed',
+        instances: 3,
+        operations: 1000,
+        concurrency: 24,
+        clients: 4,
+        rates: { dropResponse: 0.03, resetResponse: 0.02 },
+        seed: 13,
+        leaseMs: 1000,
+        handlerMs: 30,
+        bound: 'crash',
+        async during(cluster, done) {
+          for (let i = 0; !done(); i++) {
+            await sleep(1000);
+            if (!done()) await cluster.crashAndRestart(i % cluster.instances.length);
+          }
+        },
+      });
+      expect(figures.faults.kill9).toBeGreaterThanOrEqual(2);
+    },
+  );
 
-  it('a server paused past its lease: takeover, the late completion fenced', { timeout: 90_000 }, async () => {
-    const figures = await runScenario(pool, {
-      scenario: 'pause-postgres',
-      title: 'SIGSTOP of a server for 3× its lease under load (then SIGCONT), PostgreSQL',
-      store: 'postgres',
-      client: 'axios',
-      instances: 3,
-      operations: 1000,
-      concurrency: 24,
-      clients: 4,
-      rates: {},
-      seed: 17,
-      leaseMs: 1000,
-      handlerMs: 30,
-      bound: 'crash',
-      async during(cluster, done) {
-        for (let i = 0; i < 2 && !done(); i++) {
-          await sleep(300);
-          // Pause it while it runs handlers, so some of them lose their keys to a takeover.
-          while (!done() && (await cluster.debug(i)).inFlight === 0) await sleep(5);
-          await cluster.pause(i, 3000);
-        }
-      },
-      async after(cluster) {
-        const reports = await Promise.all(cluster.instances.map((_, i) => cluster.debug(i)));
-        const sum = (name: string) => reports.reduce((total, r) => total + (r.hooks[name] ?? 0), 0);
-        return { takeovers: sum('takeover'), fenced: sum('fenced') };
-      },
-    });
-    // The paused handlers lost their keys to takeovers, and their late results were refused.
-    expect(figures.extra?.takeovers).toBeGreaterThan(0);
-    expect(figures.extra?.fenced).toBeGreaterThan(0);
-  });
+  it(
+    'a server paused past its lease: takeover, the late completion fenced',
+    { timeout: 90_000 },
+    async () => {
+      const figures = await runScenario(pool, {
+        scenario: 'pause-postgres',
+        title: 'SIGSTOP of a server for 3× its lease under load (then SIGCONT), PostgreSQL',
+        store: 'postgres',
+        client: 'axios',
+        instances: 3,
+        operations: 1000,
+        concurrency: 24,
+        clients: 4,
+        rates: {},
+        seed: 17,
+        leaseMs: 1000,
+        handlerMs: 30,
+        bound: 'crash',
+        async during(cluster, done) {
+          for (let i = 0; i < 2 && !done(); i++) {
+            await sleep(300);
+            // Pause it while it runs handlers, so some of them lose their keys to a takeover.
+            while (!done() && (await cluster.debug(i)).inFlight === 0) await sleep(5);
+            await cluster.pause(i, 3000);
+          }
+        },
+        async after(cluster) {
+          const reports = await Promise.all(cluster.instances.map((_, i) => cluster.debug(i)));
+          const sum = (name: string) => reports.reduce((total, r) => total + (r.hooks[name] ?? 0), 0);
+          return { takeovers: sum('takeover'), fenced: sum('fenced') };
+        },
+      });
+      // The paused handlers lost their keys to takeovers, and their late results were refused.
+      expect(figures.extra?.takeovers).toBeGreaterThan(0);
+      expect(figures.extra?.fenced).toBeGreaterThan(0);
+    },
+  );
 
   describe('Redis stopped and restarted', () => {
     let redis: OwnRedis;
@@ -141,39 +149,43 @@ describe.skipIf(skipReason !== undefined)('chaos', () => {
       await redis.close();
     });
 
-    it('fails closed while Redis is down; exactly one effect per operation', { timeout: 90_000 }, async () => {
-      const figures = await runScenario(pool, {
-        scenario: 'redis-restart',
-        title: 'kill -9 of the store’s Redis twice under load (AOF on), restarted after 1 s',
-        store: 'redis',
-        storeRedisUrl: redis.url,
-        client: 'fetch',
-        instances: 3,
-        operations: 700,
-        concurrency: 24,
-        clients: 4,
-        rates: {},
-        seed: 19,
-        leaseMs: 2000,
-        handlerMs: 20,
-        policy: { attemptTimeout: 5000 },
-        bound: 'exactly-one',
-        async during(_cluster, done) {
-          for (let i = 0; i < 2 && !done(); i++) {
-            await sleep(1500);
-            await redis.down();
-            await sleep(1000);
-            await redis.up();
-          }
-        },
-        faults: () => ({ redisStop: redis.stops }),
-        async after(cluster) {
-          const reports = await Promise.all(cluster.instances.map((_, i) => cluster.debug(i)));
-          return { storeFailures: reports.reduce((total, r) => total + (r.hooks.storeFailure ?? 0), 0) };
-        },
-      });
-      expect(figures.faults.redisStop).toBe(2);
-    });
+    it(
+      'fails closed while Redis is down; exactly one effect per operation',
+      { timeout: 90_000 },
+      async () => {
+        const figures = await runScenario(pool, {
+          scenario: 'redis-restart',
+          title: 'kill -9 of the store’s Redis twice under load (AOF on), restarted after 1 s',
+          store: 'redis',
+          storeRedisUrl: redis.url,
+          client: 'fetch',
+          instances: 3,
+          operations: 700,
+          concurrency: 24,
+          clients: 4,
+          rates: {},
+          seed: 19,
+          leaseMs: 2000,
+          handlerMs: 20,
+          policy: { attemptTimeout: 5000 },
+          bound: 'exactly-one',
+          async during(_cluster, done) {
+            for (let i = 0; i < 2 && !done(); i++) {
+              await sleep(1500);
+              await redis.down();
+              await sleep(1000);
+              await redis.up();
+            }
+          },
+          faults: () => ({ redisStop: redis.stops }),
+          async after(cluster) {
+            const reports = await Promise.all(cluster.instances.map((_, i) => cluster.debug(i)));
+            return { storeFailures: reports.reduce((total, r) => total + (r.hooks.storeFailure ?? 0), 0) };
+          },
+        });
+        expect(figures.faults.redisStop).toBe(2);
+      },
+    );
   });
 
   it(
@@ -210,30 +222,34 @@ describe.skipIf(skipReason !== undefined)('chaos', () => {
     },
   );
 
-  it(`soak: ${SOAK_MS / 1000} s at steady concurrency, memory flat, no leaked handles`, { timeout: SOAK_MS + 60_000 }, async () => {
-    const soak = createSoak(16);
-    const figures = await runScenario(pool, {
-      scenario: 'soak',
-      title: `Soak: ${SOAK_MS / 1000} s at steady concurrency (after a 5 s warm-up), Redis, light network faults`,
-      store: 'redis',
-      client: 'mixed',
-      instances: 3,
-      operations: 0,
-      concurrency: 16,
-      clients: 4,
-      rates: { dropResponse: 0.02, resetRequest: 0.01, duplicate: 0.02, burst503: 0.002 },
-      seed: 29,
-      leaseMs: 2000,
-      handlerMs: 5,
-      bound: 'exactly-one',
-      load: (senders, cluster) => soak.load(senders, cluster),
-      after: (cluster, proxy) => soak.after(cluster, () => proxy.close()),
-    });
-    const extra = figures.extra!;
-    expect(extra.maxHeapGrowthMB).toBeLessThanOrEqual(HEAP_GROWTH_BOUND / 1024 / 1024);
-    expect(extra.maxRssGrowthMB).toBeLessThanOrEqual(RSS_GROWTH_BOUND / 1024 / 1024);
-    expect(extra.inFlightAfter).toBe(0);
-    expect(extra.timersLeaked).toBeLessThanOrEqual(0);
-    expect(extra.socketsLeaked).toBeLessThanOrEqual(0);
-  });
+  it(
+    `soak: ${SOAK_MS / 1000} s at steady concurrency, memory flat, no leaked handles`,
+    { timeout: SOAK_MS + 60_000 },
+    async () => {
+      const soak = createSoak(16);
+      const figures = await runScenario(pool, {
+        scenario: 'soak',
+        title: `Soak: ${SOAK_MS / 1000} s at steady concurrency (after a 5 s warm-up), Redis, light network faults`,
+        store: 'redis',
+        client: 'mixed',
+        instances: 3,
+        operations: 0,
+        concurrency: 16,
+        clients: 4,
+        rates: { dropResponse: 0.02, resetRequest: 0.01, duplicate: 0.02, burst503: 0.002 },
+        seed: 29,
+        leaseMs: 2000,
+        handlerMs: 5,
+        bound: 'exactly-one',
+        load: (senders, cluster) => soak.load(senders, cluster),
+        after: (cluster, proxy) => soak.after(cluster, () => proxy.close()),
+      });
+      const extra = figures.extra!;
+      expect(extra.maxHeapGrowthMB).toBeLessThanOrEqual(HEAP_GROWTH_BOUND / 1024 / 1024);
+      expect(extra.maxRssGrowthMB).toBeLessThanOrEqual(RSS_GROWTH_BOUND / 1024 / 1024);
+      expect(extra.inFlightAfter).toBe(0);
+      expect(extra.timersLeaked).toBeLessThanOrEqual(0);
+      expect(extra.socketsLeaked).toBeLessThanOrEqual(0);
+    },
+  );
 });

@@ -1,6 +1,6 @@
 // The ledger: one PostgreSQL table per scenario run, one row per effect a handler applied. It is the
 // ground truth the suite checks the client's view and the store against.
-import pg from 'pg';
+import type pg from 'pg';
 import { uniqueTable } from '../../packages/postgres/src/test-support.js';
 
 export interface LedgerRow {

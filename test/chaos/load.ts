@@ -106,10 +106,14 @@ function failed(op: string, error: unknown, started: number): Outcome {
     replayed: false,
     attempts: info?.attempts ?? 0,
     elapsedMs: performance.now() - started,
-    error: isOncelyClientError(error)
-      ? error.code
-      : String((error as { code?: unknown }).code ?? (error as Error).message),
+    error: isOncelyClientError(error) ? error.code : codeOf(error),
   };
+}
+
+function codeOf(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (typeof code === 'string') return code;
+  return error instanceof Error ? error.message : 'unknown error';
 }
 
 /**
@@ -129,8 +133,8 @@ export async function runLoad(ops: readonly string[], senders: readonly Send[], 
 }
 
 /**
- * Keeps `concurrency` workers sending fresh operations (named `prefix-<n>`) until `stop()` is called or
- * `until` passes; resolves with every outcome.
+ * Keeps `concurrency` workers sending fresh operations (named `prefix-<n>`) for `durationMs`; resolves
+ * with every outcome.
  */
 export async function runSteady(
   prefix: string,

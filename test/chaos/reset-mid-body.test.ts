@@ -51,7 +51,11 @@ describe('a 201 whose body is cut by a connection reset', () => {
     const api = withIdempotency(axios.create({ baseURL: url }), { baseDelay: 10, retryBudget: false });
     // Summarised: an AxiosError holds sockets, which vitest cannot print.
     const outcome = await api.post<{ ok: boolean }>('/ops', {}).then(
-      (response) => ({ status: response.status, ok: response.data.ok, attempts: getRetryInfo(response)?.attempts }),
+      (response) => ({
+        status: response.status,
+        ok: response.data.ok,
+        attempts: getRetryInfo(response)?.attempts,
+      }),
       (error: { code?: string; message?: string }) => ({
         error: `${error.code}: ${error.message}`,
         attempts: getRetryInfo(error)?.attempts,

@@ -89,7 +89,11 @@ export async function runScenario(pool: pg.Pool, spec: ScenarioSpec): Promise<Sc
   try {
     const policy = { ...CHAOS_POLICY, ...spec.policy };
     const senders = Array.from({ length: spec.clients }, (_, i) =>
-      createSender(spec.client === 'mixed' ? (i % 2 === 0 ? 'fetch' : 'axios') : spec.client, proxy.url, policy),
+      createSender(
+        spec.client === 'mixed' ? (i % 2 === 0 ? 'fetch' : 'axios') : spec.client,
+        proxy.url,
+        policy,
+      ),
     );
     const batch = Array.from({ length: spec.operations }, (_, i) => `${spec.scenario}-${i}`);
     let settled = false;
@@ -116,8 +120,8 @@ export async function runScenario(pool: pg.Pool, spec: ScenarioSpec): Promise<Sc
       title: spec.title,
       setup:
         `${spec.instances} server processes (Express), ${spec.store === 'redis' ? 'RedisStore' : 'PostgresStore'}` +
-        `${spec.transactional === true ? ' in transactional mode' : ''}, ${spec.clients} ${spec.client} clients ` +
-        `× ${spec.concurrency} concurrent operations, lease ${spec.leaseMs} ms, attempt timeout ` +
+        `${spec.transactional === true ? ' in transactional mode' : ''}, ${spec.clients} ${spec.client === 'mixed' ? 'fetch and axios' : spec.client} clients ` +
+        `with ${spec.concurrency} operations in flight, lease ${spec.leaseMs} ms, attempt timeout ` +
         `${policy.attemptTimeout} ms, deadline ${policy.deadline} ms`,
       bound:
         spec.bound === 'exactly-one'

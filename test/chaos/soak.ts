@@ -15,8 +15,7 @@ export const RSS_GROWTH_BOUND = 64 * 1024 * 1024;
 const POOL_SOCKETS = 6;
 
 const MB = 1024 * 1024;
-const sampleAll = (cluster: Cluster) =>
-  Promise.all(cluster.instances.map((_, i) => cluster.debug(i, true)));
+const sampleAll = (cluster: Cluster) => Promise.all(cluster.instances.map((_, i) => cluster.debug(i, true)));
 
 export function createSoak(concurrency: number) {
   let idle: DebugReport[] = [];
@@ -53,7 +52,9 @@ export function createSoak(concurrency: number) {
           .map((sample) => sample.map((bytes) => (bytes / MB).toFixed(1)).join('/'))
           .join(' → ')}; rss ${warm.map((r) => (r.rss / MB).toFixed(0)).join('/')} → ${end
           .map((r) => (r.rss / MB).toFixed(0))
-          .join('/')}; handles idle ${JSON.stringify(idle[0]!.resources)} → after ${JSON.stringify(end[0]!.resources)}`,
+          .join(
+            '/',
+          )}; handles idle ${JSON.stringify(idle[0]!.resources)} → after ${JSON.stringify(end[0]!.resources)}`,
       );
       let timerLeak = 0;
       let socketLeak = 0;

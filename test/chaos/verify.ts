@@ -58,7 +58,8 @@ export async function verify(input: VerifyInput) {
   const check = (list: readonly unknown[], what: string): void => {
     if (list.length > 0) violations.push(`${list.length} ${what}, e.g. ${JSON.stringify(list.slice(0, 3))}`);
   };
-  if (outcomes.length !== ops.length) violations.push(`${outcomes.length} outcomes for ${ops.length} operations`);
+  if (outcomes.length !== ops.length)
+    violations.push(`${outcomes.length} outcomes for ${ops.length} operations`);
   const failures = outcomes.filter((o) => o.status !== 201 || o.effectId === undefined);
   check(failures, 'operations without a definite outcome');
   check(
@@ -100,7 +101,8 @@ export async function verify(input: VerifyInput) {
         body === null || body === undefined
           ? undefined
           : (JSON.parse(Buffer.from(body).toString()) as { effectId?: string });
-      if (outcome.effectId !== undefined && stored?.effectId !== outcome.effectId) mismatched.push(outcome.op);
+      if (outcome.effectId !== undefined && stored?.effectId !== outcome.effectId)
+        mismatched.push(outcome.op);
     } else if (record === undefined || record.leaseExpiresAt <= now) {
       keys.claimable++;
     } else {
@@ -111,7 +113,8 @@ export async function verify(input: VerifyInput) {
   check(mismatched, 'stored responses that differ from the answer');
 
   const latencies = outcomes.map((o) => o.elapsedMs).sort((a, b) => a - b);
-  const at = (q: number) => Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
+  const at = (q: number) =>
+    Math.round(latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))]!);
   return {
     operations: ops.length,
     attempts: outcomes.reduce((sum, o) => sum + o.attempts, 0),

@@ -109,21 +109,25 @@ describe('hostile request bodies', () => {
     figures.halfChunkedClosed++;
   });
 
-  it('a chunked body that stops halfway and stalls: Node’s 408 at requestTimeout, nothing stored', { timeout: 10_000 }, async () => {
-    const writes = app.store.writes;
-    const started = performance.now();
-    const { raw, closed } = await rawExchange(
-      app.port,
-      `POST /ops HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n` +
-        `Idempotency-Key: ${crypto.randomUUID()}\r\n\r\n6\r\n{"a":1\r\n`,
-      5000,
-    );
-    expect(raw).toBe('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
-    expect(closed).toBe(true);
-    expect(performance.now() - started).toBeLessThan(4000);
-    expect(app.store.writes).toBe(writes);
-    figures.halfChunkedTimedOut++;
-  });
+  it(
+    'a chunked body that stops halfway and stalls: Node’s 408 at requestTimeout, nothing stored',
+    { timeout: 10_000 },
+    async () => {
+      const writes = app.store.writes;
+      const started = performance.now();
+      const { raw, closed } = await rawExchange(
+        app.port,
+        `POST /ops HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n` +
+          `Idempotency-Key: ${crypto.randomUUID()}\r\n\r\n6\r\n{"a":1\r\n`,
+        5000,
+      );
+      expect(raw).toBe('HTTP/1.1 408 Request Timeout\r\nConnection: close\r\n\r\n');
+      expect(closed).toBe(true);
+      expect(performance.now() - started).toBeLessThan(4000);
+      expect(app.store.writes).toBe(writes);
+      figures.halfChunkedTimedOut++;
+    },
+  );
 
   it('is still serving after all of it', async () => {
     const response = await fetch(`${app.url}/ops`, {

@@ -5,7 +5,14 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ProblemType } from '@oncely/core';
-import { NODE_PARSER_400, STACK_TRACE, parseRaw, postWithKeyLines, rawExchange, startApp } from './support.js';
+import {
+  NODE_PARSER_400,
+  STACK_TRACE,
+  parseRaw,
+  postWithKeyLines,
+  rawExchange,
+  startApp,
+} from './support.js';
 import type { TestApp } from './support.js';
 import { recordSecurity } from './results.js';
 
@@ -77,7 +84,11 @@ describe('hostile Idempotency-Key headers', () => {
     await fc.assert(
       fc.asyncProperty(fc.array(byte, { maxLength: 300 }), async (bytes) => {
         figures.rawFuzzRuns++;
-        const expected = bytes.some(isParserRefused) ? 'parser' : expectedValid(bytes) ? 'accepted' : 'problem';
+        const expected = bytes.some(isParserRefused)
+          ? 'parser'
+          : expectedValid(bytes)
+            ? 'accepted'
+            : 'problem';
         await send([Buffer.from(bytes)], expected);
       }),
       { numRuns: 1000, seed: 42 },
@@ -87,7 +98,10 @@ describe('hostile Idempotency-Key headers', () => {
   it('printable strings through fetch: accepted exactly when the key rules say so', async () => {
     await fc.assert(
       fc.asyncProperty(
-        fc.oneof(fc.string({ unit: 'grapheme-ascii', maxLength: 300 }), fc.string({ maxLength: 20 }).map((s) => `"${s}"`)),
+        fc.oneof(
+          fc.string({ unit: 'grapheme-ascii', maxLength: 300 }),
+          fc.string({ maxLength: 20 }).map((s) => `"${s}"`),
+        ),
         async (value) => {
           figures.fetchFuzzRuns++;
           const writes = app.store.writes;
@@ -125,7 +139,10 @@ describe('hostile Idempotency-Key headers', () => {
     await send([bytes('a\x1bb')], 'parser'); // ESC
     await send([bytes('a\x7fb')], 'parser'); // DEL
     // Many Idempotency-Key headers: refused even when they agree.
-    await send(Array.from({ length: 50 }, (_, i) => bytes(`key-${i}`)), 'problem');
+    await send(
+      Array.from({ length: 50 }, (_, i) => bytes(`key-${i}`)),
+      'problem',
+    );
     await send([bytes('same'), bytes('same')], 'problem');
     // Bigger than Node's header limit (16 KiB): Node answers 431 itself.
     const { raw, closed } = await rawExchange(app.port, postWithKeyLines([bytes('k'.repeat(20_000))]));

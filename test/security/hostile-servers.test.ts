@@ -75,15 +75,22 @@ describe('hostile servers: the client stays within its deadline and budget', () 
 
   const oncelyFetch = (options: Parameters<typeof createFetch>[0] = {}) =>
     createFetch({ retries: 5, baseDelay: 20, maxDelay: 100, retryBudget: false, ...options });
-  const post = (f: ReturnType<typeof createFetch>, path: string) => f(`${url}${path}`, { method: 'POST', body: '{}' });
+  const post = (f: ReturnType<typeof createFetch>, path: string) =>
+    f(`${url}${path}`, { method: 'POST', body: '{}' });
 
   for (const path of ['/year', '/year-date']) {
     it(`Retry-After a year away (${path}): gives up at once, by the deadline rule`, async () => {
-      const fetchRun = await timed(`fetch${path.slice(1)}`, () => post(oncelyFetch({ deadline: 3000 }), path));
+      const fetchRun = await timed(`fetch${path.slice(1)}`, () =>
+        post(oncelyFetch({ deadline: 3000 }), path),
+      );
       expect(fetchRun.code).toBe('ERR_ONCELY_DEADLINE_EXCEEDED');
       expect(fetchRun.elapsed).toBeLessThan(1000);
       expect(fetchRun.attempts).toBe(1);
-      const api = withIdempotency(axios.create({ baseURL: url }), { retries: 5, deadline: 3000, retryBudget: false });
+      const api = withIdempotency(axios.create({ baseURL: url }), {
+        retries: 5,
+        deadline: 3000,
+        retryBudget: false,
+      });
       const axiosRun = await timed(`axios${path.slice(1)}`, () => api.post(path, {}));
       expect(axiosRun.code).toBe('ERR_ONCELY_DEADLINE_EXCEEDED');
       expect(axiosRun.elapsed).toBeLessThan(1000);
@@ -120,7 +127,11 @@ describe('hostile servers: the client stays within its deadline and budget', () 
     expect(fetchRun.elapsed).toBeLessThan(2500 + 300);
     expect(fetchRun.attempts).toBeGreaterThanOrEqual(2);
     expect(fetchRun.attempts).toBeLessThanOrEqual(3);
-    const api = withIdempotency(axios.create({ baseURL: url }), { retries: 50, deadline: 2500, retryBudget: false });
+    const api = withIdempotency(axios.create({ baseURL: url }), {
+      retries: 50,
+      deadline: 2500,
+      retryBudget: false,
+    });
     const axiosRun = await timed('axiosInProgress', () => api.post('/in-progress', {}));
     expect(axiosRun.code).toBe('ERR_ONCELY_DEADLINE_EXCEEDED');
     expect(axiosRun.elapsed).toBeLessThan(2500 + 300);
@@ -172,8 +183,15 @@ describe('hostile servers: the client stays within its deadline and budget', () 
 
   it('a server that always fails: the retry budget caps the retries of concurrent calls', async () => {
     hits['/always-503'] = 0;
-    const f = createFetch({ retries: 10, baseDelay: 5, maxDelay: 20, retryBudget: { capacity: 20, retryCost: 5 } });
-    const runs = await Promise.all(Array.from({ length: 20 }, () => timed('budget', () => post(f, '/always-503'))));
+    const f = createFetch({
+      retries: 10,
+      baseDelay: 5,
+      maxDelay: 20,
+      retryBudget: { capacity: 20, retryCost: 5 },
+    });
+    const runs = await Promise.all(
+      Array.from({ length: 20 }, () => timed('budget', () => post(f, '/always-503'))),
+    );
     const exhausted = runs.filter((run) => run.code === 'ERR_ONCELY_RETRY_BUDGET_EXHAUSTED').length;
     figures.budgetCalls = 20;
     figures.budgetServerHits = hits['/always-503']!;

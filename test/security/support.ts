@@ -97,7 +97,10 @@ export async function startApp(
   });
   app.post('/huge', (_req, res) => {
     ran('huge');
-    res.status(200).type('application/octet-stream').send(Buffer.alloc(2 * 1024 * 1024, 7));
+    res
+      .status(200)
+      .type('application/octet-stream')
+      .send(Buffer.alloc(2 * 1024 * 1024, 7));
   });
   app.post('/events', (_req, res) => {
     ran('events');
@@ -117,10 +120,17 @@ export async function startApp(
     res.write('one,');
     setTimeout(() => res.end('two'), 10);
   });
-  app.use((error: { status?: number; type?: string }, _req: express.Request, res: express.Response, _next: express.NextFunction) => {
-    const status = typeof error.status === 'number' ? error.status : 500;
-    res.status(status).json({ error: error.type ?? 'error' });
-  });
+  app.use(
+    (
+      error: { status?: number; type?: string },
+      _req: express.Request,
+      res: express.Response,
+      _next: express.NextFunction,
+    ) => {
+      const status = typeof error.status === 'number' ? error.status : 500;
+      res.status(status).json({ error: error.type ?? 'error' });
+    },
+  );
   const server = http.createServer(serverOptions, app);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
@@ -163,7 +173,11 @@ export function rawExchange(
 /** A POST /ops with `keyLines` as its raw Idempotency-Key header line(s) (bytes, latin1). */
 export function postWithKeyLines(keyLines: Buffer[], path = '/ops', body = '{}'): Buffer {
   const head = `POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n`;
-  const lines = keyLines.flatMap((value) => [Buffer.from('Idempotency-Key: ', 'latin1'), value, Buffer.from('\r\n')]);
+  const lines = keyLines.flatMap((value) => [
+    Buffer.from('Idempotency-Key: ', 'latin1'),
+    value,
+    Buffer.from('\r\n'),
+  ]);
   return Buffer.concat([Buffer.from(head, 'latin1'), ...lines, Buffer.from(`\r\n${body}`, 'latin1')]);
 }
 

@@ -16,7 +16,13 @@ const FLOOD_KEYS = 3000;
 
 describe('tenancy, stored data and unkeepable responses', () => {
   let app: TestApp;
-  const figures = { crossScopeGuesses: 0, floodKeys: FLOOD_KEYS, floodBound: FLOOD_BOUND, floodMaxSize: 0, storeKeysSeen: 0 };
+  const figures = {
+    crossScopeGuesses: 0,
+    floodKeys: FLOOD_KEYS,
+    floodBound: FLOOD_BOUND,
+    floodMaxSize: 0,
+    storeKeysSeen: 0,
+  };
   const post = (path: string, key: string, tenant: string, body = '{}') =>
     fetch(`${app.url}${path}`, {
       method: 'POST',
@@ -127,7 +133,10 @@ describe('tenancy, stored data and unkeepable responses', () => {
     expect(app.store.completed.at(-1)!.body).toBeNull();
     const replay = await post('/huge', key, 'tenant-d');
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
-    expect(await replay.json()).toMatchObject({ type: ProblemType.responseNotReplayable, originalStatus: 200 });
+    expect(await replay.json()).toMatchObject({
+      type: ProblemType.responseNotReplayable,
+      originalStatus: 200,
+    });
     expect(app.runs.huge).toBe(1);
   });
 
