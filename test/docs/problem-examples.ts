@@ -65,6 +65,11 @@ export async function collectProblemExamples(): Promise<Map<string, ProblemExamp
     examples.set(ProblemType.requestInProgress, await capture(await post('/payments', EXAMPLE_KEY)));
     await (await first).text();
     examples.set(ProblemType.keyReused, await capture(await post('/payments', EXAMPLE_KEY, '{"amount":5}')));
+    // Declared over the default maxRequestBytes (1 MiB): refused before the body is read.
+    examples.set(
+      ProblemType.requestTooLarge,
+      await capture(await post('/payments', EXAMPLE_KEY, '{}'.padEnd(1_048_577))),
+    );
     await (await post('/reports', REPORT_KEY, '{}')).text();
     examples.set(ProblemType.responseNotReplayable, await capture(await post('/reports', REPORT_KEY, '{}')));
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { classifyResponse } from './classify.js';
 import { isOncelyError, OncelyError } from './errors.js';
 import { readHeader } from './headers.js';
 import { ProblemType, createProblem, isOncelyProblemType, readProblemType } from './problem.js';
@@ -14,6 +15,28 @@ describe('problem types', () => {
       idempotencyKey: 'k1',
       detail: 'retry later',
     });
+  });
+
+  it('has a 413 "request too large" problem that is never retried', () => {
+    expect(createProblem(ProblemType.requestTooLarge, { idempotencyKey: 'k1' })).toEqual({
+      type: 'https://oncely.dev/problems/request-too-large',
+      title: 'Request body is too large',
+      status: 413,
+      idempotencyKey: 'k1',
+    });
+    expect(isOncelyProblemType('https://oncely.dev/problems/request-too-large')).toBe(true);
+    // The same body can only get the same answer: no retry, with or without the server's hint.
+    expect(classifyResponse({ status: 413, problemType: ProblemType.requestTooLarge })).toEqual({
+      retry: false,
+      reason: 'status 413',
+    });
+    expect(
+      classifyResponse({
+        status: 413,
+        problemType: ProblemType.requestTooLarge,
+        headers: { 'x-should-retry': 'false' },
+      }).retry,
+    ).toBe(false);
   });
 
   it('refuses an unknown type, naming it', () => {

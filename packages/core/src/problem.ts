@@ -16,6 +16,8 @@ export const ProblemType = {
   requestInProgress: `${PROBLEM_BASE}request-in-progress`,
   /** 422: this key was already used with a different request (method, path, query or body). */
   keyReused: `${PROBLEM_BASE}key-reused`,
+  /** 413: the request body is larger than the server reads for an idempotent request; it was not run. */
+  requestTooLarge: `${PROBLEM_BASE}request-too-large`,
   /** 503: the idempotency store cannot be reached; the request was not run. */
   storeUnavailable: `${PROBLEM_BASE}store-unavailable`,
   /** The first response with this key could not be stored (too large, or streamed); it was not rerun. */
@@ -51,6 +53,7 @@ export const PROBLEMS: Readonly<Record<ProblemTypeUri, { title: string; status: 
     title: 'Idempotency-Key was already used with a different request',
     status: 422,
   },
+  [ProblemType.requestTooLarge]: { title: 'Request body is too large', status: 413 },
   [ProblemType.storeUnavailable]: { title: 'Idempotency store is unavailable', status: 503 },
   [ProblemType.responseNotReplayable]: {
     title: 'The response to this Idempotency-Key cannot be replayed',

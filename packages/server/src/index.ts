@@ -9,6 +9,7 @@ export { DEFAULT_REPLAY_HEADERS } from './engine/replay-headers.js';
 export { RELEASED_STATUSES } from './engine/decide.js';
 export { ServerErrorCode } from './engine/errors.js';
 export type {
+  BodyTooLarge,
   CapturedResponse,
   Decision,
   EngineRequest,
@@ -18,7 +19,7 @@ export type {
   TransactionResult,
   TransactionalExecution,
 } from './engine/types.js';
-export { isTransactional } from './engine/types.js';
+export { BODY_TOO_LARGE, isBodyTooLarge, isTransactional } from './engine/types.js';
 export { MemoryStore } from './store/memory-store.js';
 export type { MemoryStoreOptions } from './store/memory-store.js';
 export { RecordStatus } from './store/types.js';

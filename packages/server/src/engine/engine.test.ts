@@ -1,9 +1,10 @@
 import { ProblemType } from '@oncely/core';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../store/memory-store.js';
-import { createHangingStore } from '../testing/store-wrappers.js';
+import { createHangingStore, createRecordingStore } from '../testing/store-wrappers.js';
 import { createIdempotencyEngine } from './engine.js';
 import type { IdempotencyOptions } from './options.js';
+import { BODY_TOO_LARGE } from './types.js';
 import type { Decision, EngineRequest, Execution } from './types.js';
 
 const request = (
@@ -113,6 +114,41 @@ describe('idempotency engine', () => {
       ProblemType.keyInvalid,
     );
     expect(reads).toBe(0);
+  });
+
+  it('answers 413 for a body over maxRequestBytes, claiming and storing nothing', async () => {
+    const store = createRecordingStore(new MemoryStore());
+    const engine = createIdempotencyEngine<null>({ store, scope: 'global', maxRequestBytes: 4 });
+    const limits: number[] = [];
+    const refused = await engine.begin(
+      request('k', '', {
+        readBody: async (maxBytes) => {
+          limits.push(maxBytes);
+          return BODY_TOO_LARGE;
+        },
+      }),
+      null,
+    );
+    expect(limits).toEqual([4]);
+    expect(refused).toMatchObject({ action: 'respond', replayed: false, response: { status: 413 } });
+    if (refused.action !== 'respond') return;
+    expect(refused.response.headers).toEqual([
+      ['content-type', 'application/problem+json'],
+      ['cache-control', 'no-store'],
+      ['x-should-retry', 'false'],
+    ]);
+    expect(JSON.parse(new TextDecoder().decode(refused.response.body))).toEqual({
+      type: ProblemType.requestTooLarge,
+      title: 'Request body is too large',
+      status: 413,
+      detail:
+        'The request body is larger than the 4 bytes accepted with an Idempotency-Key; the request was not run.',
+      idempotencyKey: 'k',
+    });
+    // A reader that ignores the limit is refused all the same; a body of exactly the limit runs.
+    expect(problemType(await engine.begin(request('k', '12345'), null))).toBe(ProblemType.requestTooLarge);
+    expect(store.calls).toEqual([]);
+    expect((await engine.begin(request('k', '1234'), null)).action).toBe('execute');
   });
 
   it('uses a custom fingerprint, and refuses a scope or fingerprint that is not a string', async () => {

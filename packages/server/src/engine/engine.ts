@@ -8,15 +8,17 @@ import type { IdempotencyEvent } from './hooks.js';
 import { readKeyHeader } from './key-header.js';
 import { normalizeIdempotencyOptions } from './options.js';
 import type { IdempotencyOptions, ResolvedIdempotencyOptions } from './options.js';
-import { RETRY_AFTER_SECONDS, problemResponse } from './problems.js';
+import { RETRY_AFTER_SECONDS, problemResponse, requestTooLargeResponse } from './problems.js';
 import { callStore } from './store-call.js';
+import { isBodyTooLarge } from './types.js';
 import type { Decision, EngineRequest, PreparedResponse } from './types.js';
 
 /** The framework-agnostic state machine every adapter drives. */
 export interface IdempotencyEngine<Req> {
   readonly options: ResolvedIdempotencyOptions<Req>;
   /**
-   * Decides what to do with a request (DESIGN "Server", first match wins). Throws only when the user's
+   * Decides what to do with a request (DESIGN "Server", first match wins; a body over
+   * `maxRequestBytes` is answered 413 before anything is claimed). Throws only when the user's
    * `scope` or `fingerprint` function throws or returns nonsense; store failures are answered.
    */
   begin(request: EngineRequest, frameworkRequest: Req): Promise<Decision>;
@@ -27,7 +29,7 @@ const PASS: Decision = { action: 'pass' };
 /** Builds the engine once per adapter: options are validated here, not per request. */
 export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): IdempotencyEngine<Req> {
   const resolved = normalizeIdempotencyOptions(options);
-  const { store, hooks, methods, storeTimeout } = resolved;
+  const { store, hooks, methods, storeTimeout, maxRequestBytes } = resolved;
 
   async function resolveScope(request: Req): Promise<string> {
     if (resolved.scope === 'global') return 'global';
@@ -36,8 +38,7 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
     return scope;
   }
 
-  async function fingerprintOf(request: EngineRequest, method: string): Promise<string> {
-    const body = await request.readBody();
+  async function fingerprintOf(request: EngineRequest, method: string, body: Uint8Array): Promise<string> {
     const value = await resolved.fingerprint({
       method,
       path: request.path,
@@ -71,10 +72,15 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
     }
     const idempotencyKey = header.key;
     const scope = await resolveScope(frameworkRequest);
-    const [storeKey, fingerprint] = await Promise.all([
+    // Bounded: a body over the limit is refused before it is held, so nothing is claimed or stored.
+    const [storeKey, body] = await Promise.all([
       computeStoreKey(scope, idempotencyKey),
-      fingerprintOf(request, method),
+      request.readBody(maxRequestBytes),
     ]);
+    if (isBodyTooLarge(body) || body.byteLength > maxRequestBytes) {
+      return respond(requestTooLargeResponse(maxRequestBytes, idempotencyKey));
+    }
+    const fingerprint = await fingerprintOf(request, method, body);
     const event: IdempotencyEvent = { scope, idempotencyKey, storeKey, method, path: request.path };
     return claim(event, fingerprint);
   }

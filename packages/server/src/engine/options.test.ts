@@ -14,6 +14,7 @@ describe('normalizeIdempotencyOptions', () => {
       lease: 30_000,
       wait: false,
       maxResponseBytes: 1_048_576,
+      maxRequestBytes: 1_048_576,
       replayServerErrors: false,
       onStoreError: 'fail-closed',
       storeTimeout: 2000,
@@ -37,6 +38,12 @@ describe('normalizeIdempotencyOptions', () => {
     [{ ttl: 1.5 }, /`ttl`.*1\.5/],
     [{ lease: 0 }, /`lease`.*0/],
     [{ maxResponseBytes: -5 }, /`maxResponseBytes`.*-5/],
+    [
+      { maxRequestBytes: -1 },
+      /^Invalid option `maxRequestBytes`: expected an integer from 0 to \d+, got -1\.$/,
+    ],
+    [{ maxRequestBytes: 1.5 }, /`maxRequestBytes`.*1\.5/],
+    [{ maxRequestBytes: '1mb' }, /`maxRequestBytes`.*"1mb"/],
     [{ storeTimeout: '2s' }, /`storeTimeout`.*"2s"/],
     [{ wait: { timeoutMs: -1 } }, /`wait.timeoutMs`.*-1/],
     [{ wait: 'yes' }, /`wait`.*"yes"/],
@@ -58,6 +65,13 @@ describe('normalizeIdempotencyOptions', () => {
     } catch (error) {
       expect((error as { code: string }).code).toBe('ERR_ONCELY_INVALID_OPTION');
     }
+  });
+
+  it('takes maxRequestBytes from 0 (empty bodies only) upwards', () => {
+    expect(normalizeIdempotencyOptions({ ...base, maxRequestBytes: 0 }).maxRequestBytes).toBe(0);
+    expect(normalizeIdempotencyOptions({ ...base, maxRequestBytes: 10_485_760 }).maxRequestBytes).toBe(
+      10_485_760,
+    );
   });
 
   it('adds replayHeaders to the allow-list, lower-cased', () => {

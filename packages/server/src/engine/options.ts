@@ -73,6 +73,16 @@ export interface IdempotencyOptions<Req> extends IdempotencyHooks {
    */
   maxResponseBytes?: number | undefined;
   /**
+   * Largest request body read for the fingerprint of a request with a key, in bytes. A larger one is
+   * answered `413` (the `request-too-large` problem) without running the handler or touching the
+   * store: a declared `Content-Length` above it before any byte is read, a chunked body as soon as it
+   * crosses it, so no more than this is ever held. Requests without a key are not read at all.
+   * The default matches Fastify's `bodyLimit` and `maxResponseBytes`, and sits above the 100 kB of
+   * Express's body parsers: raise it for routes that take larger bodies with a key.
+   * @default 1_048_576 (1 MiB)
+   */
+  maxRequestBytes?: number | undefined;
+  /**
    * Response headers to replay besides the defaults (content-type, location, etag, …). Set-Cookie,
    * auth, proxy-* and hop-by-hop headers are refused.
    * @default []
@@ -113,6 +123,7 @@ export interface ResolvedIdempotencyOptions<Req> {
   wait: ResolvedWait | false;
   fingerprint: Fingerprint;
   maxResponseBytes: number;
+  maxRequestBytes: number;
   replayHeaders: ReadonlySet<string>;
   replayServerErrors: boolean;
   onStoreError: 'fail-closed' | 'fail-open';
@@ -181,6 +192,13 @@ export function normalizeIdempotencyOptions<Req>(
     maxResponseBytes: duration(
       'maxResponseBytes',
       options.maxResponseBytes,
+      1_048_576,
+      0,
+      Number.MAX_SAFE_INTEGER,
+    ),
+    maxRequestBytes: duration(
+      'maxRequestBytes',
+      options.maxRequestBytes,
       1_048_576,
       0,
       Number.MAX_SAFE_INTEGER,

@@ -1,4 +1,4 @@
-import { PROBLEM_CONTENT_TYPE, createProblem } from '@oncely/core';
+import { PROBLEM_CONTENT_TYPE, ProblemType, createProblem } from '@oncely/core';
 import type { ProblemTypeUri } from '@oncely/core';
 import type { PreparedResponse } from './types.js';
 
@@ -22,4 +22,19 @@ export function problemResponse(
     headers: [['content-type', PROBLEM_CONTENT_TYPE], ['cache-control', 'no-store'], ...headers],
     body: encoder.encode(JSON.stringify(problem)),
   };
+}
+
+/**
+ * 413 for a request body over `maxRequestBytes`: the handler did not run and nothing was stored. The
+ * same body can only get the same answer, so SDKs that read the hint are told not to retry.
+ */
+export function requestTooLargeResponse(maxRequestBytes: number, idempotencyKey: string): PreparedResponse {
+  return problemResponse(
+    ProblemType.requestTooLarge,
+    {
+      detail: `The request body is larger than the ${maxRequestBytes} bytes accepted with an Idempotency-Key; the request was not run.`,
+      idempotencyKey,
+    },
+    [['x-should-retry', 'false']],
+  );
 }

@@ -15,8 +15,26 @@ export interface EngineRequest {
   keyHeader: string | readonly string[] | undefined;
   /** All request headers, for a custom fingerprint. */
   headers: HeaderSource;
-  /** Reads the body bytes. Called at most once, and only when the request carries a valid key. */
-  readBody: () => Promise<Uint8Array>;
+  /**
+   * Reads the body bytes, at most `maxBytes` of them. Called at most once, and only when the request
+   * carries a valid key. A body over `maxBytes` is answered {@link BODY_TOO_LARGE} without holding
+   * more than `maxBytes`: refuse a declared `Content-Length` above it before reading, and stop reading
+   * as soon as the running total crosses it. (The engine also refuses longer bytes it is given.)
+   */
+  readBody: (maxBytes: number) => Promise<Uint8Array | BodyTooLarge>;
+}
+
+/** What `readBody` answers for a body over its limit. */
+export interface BodyTooLarge {
+  readonly tooLarge: true;
+}
+
+/** The one {@link BodyTooLarge} value. */
+export const BODY_TOO_LARGE: BodyTooLarge = Object.freeze({ tooLarge: true });
+
+/** Whether `readBody` answered that the body is over its limit (checked by shape, not identity). */
+export function isBodyTooLarge(body: Uint8Array | BodyTooLarge): body is BodyTooLarge {
+  return (body as Partial<BodyTooLarge>).tooLarge === true;
 }
 
 /** A complete response the adapter sends as is: a replay or a problem. */

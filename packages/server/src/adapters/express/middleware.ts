@@ -25,7 +25,7 @@ export function idempotency(options: ExpressIdempotencyOptions): RequestHandler 
   return function idempotencyMiddleware(req, res, next) {
     engine.begin(toEngineRequest(req, req.originalUrl), req).then((decision) => {
       if (decision.action === 'pass') return next();
-      if (decision.action === 'respond') return sendPrepared(res, decision.response);
+      if (decision.action === 'respond') return sendPrepared(res, decision.response, req);
       const { execution } = decision;
       // A handler error reaches Express's error handler, whose 5xx answer releases the key (and, in
       // transactional mode, rolls the handler's writes back).

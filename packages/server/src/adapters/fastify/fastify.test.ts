@@ -1,8 +1,11 @@
+import { connect } from 'node:net';
 import { Readable } from 'node:stream';
+import { ProblemType } from '@oncely/core';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../store/memory-store.js';
 import { runAdapterConformanceSuite } from '../../testing/conformance/suite.js';
+import { createRecordingStore } from '../../testing/store-wrappers.js';
 import type { ConformanceHarness } from '../../testing/conformance/types.js';
 import { idempotencyPlugin } from './plugin.js';
 
@@ -81,5 +84,48 @@ describe('fastify adapter', () => {
       /`ttl`.*-1/,
     );
     await server.close();
+  });
+
+  it('reads a keyed body up to the smaller of maxRequestBytes and bodyLimit, then answers 413', async () => {
+    const store = createRecordingStore(new MemoryStore());
+    const server = Fastify();
+    await server.register(idempotencyPlugin, { store, scope: 'global' });
+    let runs = 0;
+    server.post('/small', { bodyLimit: 64 * 1024 }, async () => ({ runs: ++runs }));
+    server.post('/default', async () => ({ runs: ++runs }));
+    const url = new URL(await server.listen({ port: 0, host: '127.0.0.1' }));
+    /** Sends the head, then 16 KiB chunks until the answer (at most `max`); resolves the answer. */
+    const exchange = (path: string, framing: string, max: number) =>
+      new Promise<string>((resolve) => {
+        const socket = connect(Number(url.port), '127.0.0.1');
+        let received = '';
+        socket.on('error', () => undefined);
+        socket.on('data', (chunk: Buffer) => (received += chunk.toString('latin1')));
+        socket.on('close', () => resolve(received));
+        socket.write(`POST ${path} HTTP/1.1\r\nHost: x\r\nIdempotency-Key: k1\r\n${framing}\r\n\r\n`);
+        const block = Buffer.alloc(16 * 1024, 0x20);
+        void (async () => {
+          for (let sent = 0; sent < max && received === ''; sent += block.byteLength) {
+            if (framing.includes('chunked')) socket.write(`4000\r\n${block.toString('latin1')}\r\n`);
+            else socket.write(block);
+            await new Promise((r) => setTimeout(r, 2));
+          }
+        })();
+      });
+    try {
+      // A declared length over the limit: answered on the headers, nothing read.
+      const declared = await exchange('/default', `Content-Length: ${1024 * 1024 * 1024}`, 0);
+      expect(declared).toMatch(/^HTTP\/1\.1 413 /);
+      expect(declared).toMatch(/\r\nconnection: close\r\n/i);
+      expect(declared).toContain(ProblemType.requestTooLarge);
+      expect(declared).toContain('1048576 bytes');
+      // A chunked body over the route's bodyLimit (below maxRequestBytes): ours, with that limit.
+      const chunked = await exchange('/small', 'Transfer-Encoding: chunked', 1024 * 1024);
+      expect(chunked).toMatch(/^HTTP\/1\.1 413 /);
+      expect(chunked).toContain('65536 bytes');
+      expect([runs, store.calls]).toEqual([0, []]);
+    } finally {
+      await server.close();
+    }
   });
 });

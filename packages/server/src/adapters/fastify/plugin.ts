@@ -3,9 +3,11 @@ import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { createIdempotencyEngine } from '../../engine/engine.js';
 import type { IdempotencyEngine } from '../../engine/engine.js';
+import { readKeyHeader } from '../../engine/key-header.js';
 import type { IdempotencyOptions } from '../../engine/options.js';
-import { isTransactional } from '../../engine/types.js';
-import type { Decision, Execution } from '../../engine/types.js';
+import { requestTooLargeResponse } from '../../engine/problems.js';
+import { BODY_TOO_LARGE, isBodyTooLarge, isTransactional } from '../../engine/types.js';
+import type { BodyTooLarge, Decision, Execution } from '../../engine/types.js';
 import { captureFastifyPayload } from './capture-payload.js';
 import { startFastifyTransaction } from './transaction.js';
 import type { FastifyTransaction } from './transaction.js';
@@ -33,7 +35,8 @@ interface RequestState {
 const encoder = new TextEncoder();
 
 /**
- * Hooks used: `preParsing` keeps the raw body bytes (parsers only see them once), `preHandler` claims
+ * Hooks used: `preParsing` keeps the raw body bytes (parsers only see them once), up to the smaller
+ * of `maxRequestBytes` and the route's `bodyLimit` (past it: the 413 problem), `preHandler` claims
  * the key after validation (a request that fails validation never claims it), `onSend` stores the
  * outcome before it is sent. A handler error reaches `onSend` as its 5xx answer and releases the key.
  */
@@ -64,20 +67,31 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
     return config === undefined ? engine : routeEngine(config);
   };
 
-  fastify.addHook('preParsing', async (request, _reply, payload) => {
+  // Callback style: a refused body is answered here, and `done` is then never called.
+  fastify.addHook('preParsing', function idempotencyPreParsing(request, reply, payload, done) {
     const found = engineFor(request);
-    if (found === undefined) return payload;
+    if (found === undefined) return done(null, payload);
     const state: RequestState = { engine: found };
     states.set(request, state);
-    if (!found.options.methods.has(request.method) || request.headers['idempotency-key'] === undefined)
-      return payload;
-    const chunks: Buffer[] = [];
-    for await (const chunk of payload)
-      chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
-    const body = Buffer.concat(chunks);
-    state.body = body;
-    // Fastify checks the bytes it parses against Content-Length through this property.
-    return Object.assign(Readable.from([body]), { receivedEncodedLength: body.byteLength });
+    if (!found.options.methods.has(request.method)) return done(null, payload);
+    // Without a valid key the body is not ours to read: preHandler passes the request or answers 400.
+    const header = readKeyHeader(keyHeaderOf(request));
+    if (header.kind !== 'valid') return done(null, payload);
+    // Never more than Fastify itself would parse for this route.
+    const limit = Math.min(found.options.maxRequestBytes, request.routeOptions.bodyLimit);
+    readPayload(payload, limit, request.headers['content-length']).then(
+      (body) => {
+        if (isBodyTooLarge(body)) {
+          // The rest of the body is unread: close the connection, as Fastify does past its bodyLimit.
+          reply.header('connection', 'close');
+          return void sendPrepared(reply, requestTooLargeResponse(limit, header.key));
+        }
+        state.body = body;
+        // Fastify checks the bytes it parses against Content-Length through this property.
+        done(null, Object.assign(Readable.from([body]), { receivedEncodedLength: body.byteLength }));
+      },
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
   });
 
   const claimFor = async (request: FastifyRequest): Promise<Decision | undefined> => {
@@ -96,11 +110,9 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
         method: request.method,
         path: queryStart === -1 ? url : url.slice(0, queryStart),
         query: queryStart === -1 ? '' : url.slice(queryStart + 1),
-        // headersDistinct shows a repeated header line by line; `inject()` requests lack it.
-        keyHeader:
-          (request.raw.headersDistinct as Record<string, string[]> | undefined)?.['idempotency-key'] ??
-          request.headers['idempotency-key'],
+        keyHeader: keyHeaderOf(request),
         headers: request.headers,
+        // The engine refuses a parsed body over its limit too (when preParsing did not keep the bytes).
         readBody: async () => body ?? bytesOfParsedBody(request.body),
       },
       request,
@@ -147,6 +159,66 @@ function sendPrepared(
   for (const [name, values] of grouped) reply.header(name, values.length === 1 ? values[0] : values);
   const { buffer, byteOffset, byteLength } = response.body;
   return reply.send(Buffer.from(buffer, byteOffset, byteLength));
+}
+
+/** The key header; headersDistinct shows a repeated header line by line (`inject()` requests lack it). */
+function keyHeaderOf(request: FastifyRequest): string | string[] | undefined {
+  return (
+    (request.raw.headersDistinct as Record<string, string[]> | undefined)?.['idempotency-key'] ??
+    request.headers['idempotency-key']
+  );
+}
+
+/**
+ * Reads `payload` to its end, holding at most `limit` bytes: a declared length above it is refused
+ * before reading, a longer stream as soon as its running total crosses it (then left paused, unread).
+ */
+function readPayload(
+  payload: Readable,
+  limit: number,
+  declared: string | undefined,
+): Promise<Buffer | BodyTooLarge> {
+  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
+    return Promise.resolve(BODY_TOO_LARGE);
+  }
+  return new Promise<Buffer | BodyTooLarge>((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const cleanup = (): void => {
+      payload.off('data', onData);
+      payload.off('end', onEnd);
+      payload.off('error', onError);
+      payload.off('close', onClose);
+    };
+    const onData = (chunk: Buffer | string): void => {
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+      size += bytes.byteLength;
+      if (size > limit) {
+        cleanup();
+        payload.pause();
+        chunks.length = 0;
+        resolve(BODY_TOO_LARGE);
+        return;
+      }
+      chunks.push(bytes);
+    };
+    const onEnd = (): void => {
+      cleanup();
+      resolve(Buffer.concat(chunks));
+    };
+    const onError = (error: Error): void => {
+      cleanup();
+      reject(error);
+    };
+    const onClose = (): void => {
+      cleanup();
+      reject(new Error('The request was aborted before its body was read.'));
+    };
+    payload.on('data', onData);
+    payload.on('end', onEnd);
+    payload.on('error', onError);
+    payload.on('close', onClose);
+  });
 }
 
 function bytesOfParsedBody(body: unknown): Uint8Array {

@@ -16,6 +16,6 @@ export function toEngineRequest(req: IncomingMessage, url = req.url ?? '/'): Eng
     query: queryStart === -1 ? '' : url.slice(queryStart + 1),
     keyHeader: distinct?.['idempotency-key'] ?? req.headers['idempotency-key'],
     headers: req.headers,
-    readBody: () => readRequestBody(req),
+    readBody: (maxBytes) => readRequestBody(req, maxBytes),
   };
 }

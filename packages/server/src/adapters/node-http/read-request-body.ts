@@ -1,18 +1,28 @@
 import type { IncomingMessage } from 'node:http';
+import { BODY_TOO_LARGE } from '../../engine/types.js';
+import type { BodyTooLarge } from '../../engine/types.js';
 
 const encoder = new TextEncoder();
 
+/** Requests whose body we refused part-way: the rest is still on the connection, unread. */
+const leftUnread = new WeakSet<IncomingMessage>();
+
 /**
  * The body bytes of a node request, for the fingerprint, leaving the stream readable for whatever
- * runs next (body parsers, the handler).
+ * runs next (body parsers, the handler). Never holds more than `maxBytes`.
  *
  * - `req.rawBody` (a Buffer set by a body parser's `verify` callback) wins: those are the exact bytes.
  * - A stream already consumed by a body parser mounted before us is fingerprinted from `req.body`
  *   (Buffer or string as is, anything else as JSON): equal requests still match.
  * - Otherwise the stream is read to its end and the bytes are put back with `unshift()` before `end`
  *   is emitted, so a parser mounted after us reads the same bytes.
+ *
+ * A body over `maxBytes` answers {@link BODY_TOO_LARGE}: a declared `Content-Length` above it before
+ * anything is read, a chunked body as soon as the running total crosses it (the chunk that crosses it
+ * is dropped, not kept). The request is then marked (see {@link isBodyLeftUnread}) so the answer can
+ * close the connection cleanly.
  */
-export function readRequestBody(req: IncomingMessage): Promise<Uint8Array> {
+export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise<Uint8Array | BodyTooLarge> {
   const {
     rawBody,
     body,
@@ -20,7 +30,28 @@ export function readRequestBody(req: IncomingMessage): Promise<Uint8Array> {
   } = req as IncomingMessage & { rawBody?: unknown; body?: unknown; _body?: unknown };
   if (rawBody instanceof Uint8Array) return Promise.resolve(rawBody);
   if (parsed === true || req.readableEnded) return Promise.resolve(bytesOfParsedBody(body));
-  return readAndRestore(req);
+  if (declaredLength(req) > maxBytes) return Promise.resolve(refuse(req));
+  return readAndRestore(req, maxBytes);
+}
+
+/**
+ * Whether we refused this request's body before it was all received: the answer must close the
+ * connection, since what is left of the body cannot be told apart from a next request.
+ */
+export function isBodyLeftUnread(req: IncomingMessage): boolean {
+  return leftUnread.has(req) && !req.complete;
+}
+
+function refuse(req: IncomingMessage): BodyTooLarge {
+  leftUnread.add(req);
+  return BODY_TOO_LARGE;
+}
+
+/** The `Content-Length` the client declared, or -1 (none, chunked, or unreadable). */
+function declaredLength(req: IncomingMessage): number {
+  const value = req.headers['content-length'];
+  if (value === undefined || !/^\d+$/.test(value)) return -1;
+  return Number(value);
 }
 
 function bytesOfParsedBody(body: unknown): Uint8Array {
@@ -34,9 +65,10 @@ function bytesOfParsedBody(body: unknown): Uint8Array {
   }
 }
 
-function readAndRestore(req: IncomingMessage): Promise<Uint8Array> {
-  return new Promise<Uint8Array>((resolve, reject) => {
+function readAndRestore(req: IncomingMessage, maxBytes: number): Promise<Uint8Array | BodyTooLarge> {
+  return new Promise<Uint8Array | BodyTooLarge>((resolve, reject) => {
     const chunks: Buffer[] = [];
+    let size = 0;
     const cleanup = (): void => {
       req.off('readable', onReadable);
       req.off('end', onEnd);
@@ -46,7 +78,16 @@ function readAndRestore(req: IncomingMessage): Promise<Uint8Array> {
     const onReadable = (): void => {
       let chunk: unknown;
       while ((chunk = req.read()) !== null) {
-        chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
+        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
+        size += bytes.byteLength;
+        if (size > maxBytes) {
+          // Stop here: what was read is dropped, the rest stays unread (the stream is left paused).
+          cleanup();
+          chunks.length = 0;
+          resolve(refuse(req));
+          return;
+        }
+        chunks.push(bytes);
       }
       // `complete` turns true once the whole message arrived; then the final read() above found the
       // end, and `end` is due on the next tick unless data is put back first.

@@ -36,7 +36,7 @@ export function withIdempotency(
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const decision = await engine.begin(toEngineRequest(req), req);
-    if (decision.action === 'respond') return sendPrepared(res, decision.response);
+    if (decision.action === 'respond') return sendPrepared(res, decision.response, req);
     if (decision.action === 'pass') {
       await listener(req, res);
       return;

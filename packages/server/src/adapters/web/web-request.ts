@@ -1,4 +1,5 @@
-import type { EngineRequest } from '../../engine/types.js';
+import { BODY_TOO_LARGE } from '../../engine/types.js';
+import type { BodyTooLarge, EngineRequest } from '../../engine/types.js';
 
 /** Describes a Web `Request` to the engine. The body is read from a clone, so the handler still has it. */
 export function toEngineRequest(request: Request): EngineRequest {
@@ -9,7 +10,41 @@ export function toEngineRequest(request: Request): EngineRequest {
     query: url.search.slice(1),
     keyHeader: request.headers.get('idempotency-key') ?? undefined,
     headers: request.headers,
-    readBody: async () =>
-      request.body === null ? new Uint8Array(0) : new Uint8Array(await request.clone().arrayBuffer()),
+    readBody: (maxBytes) => readWebBody(request, maxBytes),
   };
+}
+
+/**
+ * Reads at most `maxBytes` of the body from a clone of `request`. A declared `Content-Length` above
+ * it is refused without reading; otherwise reading stops (and the clone is cancelled) as soon as the
+ * running total crosses it. The original body is left as it is: unread past what the clone pulled,
+ * for the runtime to drain or drop.
+ */
+async function readWebBody(request: Request, maxBytes: number): Promise<Uint8Array | BodyTooLarge> {
+  if (request.body === null) return new Uint8Array(0);
+  const declared = request.headers.get('content-length');
+  if (declared !== null && /^\d+$/.test(declared) && Number(declared) > maxBytes) return BODY_TOO_LARGE;
+  const reader = request.clone().body!.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    size += value.byteLength;
+    if (size > maxBytes) {
+      chunks.length = 0;
+      // Not awaited: a branch of a tee settles its cancel only once the other branch is cancelled too.
+      reader.cancel().catch(() => undefined);
+      return BODY_TOO_LARGE;
+    }
+    chunks.push(value);
+  }
+  if (chunks.length === 1) return chunks[0]!;
+  const bytes = new Uint8Array(size);
+  let offset = 0;
+  for (const chunk of chunks) {
+    bytes.set(chunk, offset);
+    offset += chunk.byteLength;
+  }
+  return bytes;
 }

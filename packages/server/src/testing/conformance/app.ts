@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { readHeader } from '@oncely/core';
 import type { ConformanceApp, ConformanceHarness, ConformanceRequest, ConformanceResponse } from './types.js';
 
@@ -137,4 +138,100 @@ export async function send(
   const bytes = Buffer.from(await response.arrayBuffer());
   const text = bytes.toString('utf8');
   return { status: response.status, headers: response.headers, bytes, text, json: () => JSON.parse(text) };
+}
+
+/**
+ * Sends a POST with a body over a raw socket: the head, then each part a few ms apart (`chunked`:
+ * each as one chunk, then the last chunk), stopping as soon as an answer starts. Resolves with the
+ * first complete answer: a server that refused the body may close before it read all that was sent,
+ * so a reset after a complete answer is not a failure.
+ */
+export function sendRawBody(
+  url: string,
+  path: string,
+  init: { key?: string; parts: readonly string[]; chunked: boolean },
+): Promise<Answer> {
+  const { hostname, port } = new URL(url);
+  const size = init.parts.reduce((total, part) => total + Buffer.byteLength(part), 0);
+  const head = [
+    `POST ${path} HTTP/1.1`,
+    `Host: ${hostname}:${port}`,
+    'Connection: close',
+    'Content-Type: application/json',
+    init.chunked ? 'Transfer-Encoding: chunked' : `Content-Length: ${size}`,
+    ...(init.key === undefined ? [] : [`Idempotency-Key: ${init.key}`]),
+  ].join('\r\n');
+  return new Promise<Answer>((resolve, reject) => {
+    const socket = connect(Number(port), hostname);
+    let received = Buffer.alloc(0);
+    let answer: Answer | undefined;
+    const settle = (): void => {
+      if (answer !== undefined) return;
+      answer = parseRawAnswer(received, socket.destroyed || socket.readableEnded);
+      if (answer !== undefined) {
+        resolve(answer);
+        socket.destroy();
+      }
+    };
+    socket.on('data', (chunk: Buffer) => {
+      received = Buffer.concat([received, chunk]);
+      settle();
+    });
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      settle();
+      if (answer === undefined) {
+        reject(new Error(`No complete answer: ${JSON.stringify(received.toString('latin1').slice(0, 200))}`));
+      }
+    });
+    void (async () => {
+      socket.write(`${head}\r\n\r\n`);
+      for (const part of init.parts) {
+        await sleep(20);
+        if (received.byteLength > 0 || socket.destroyed) return;
+        socket.write(init.chunked ? `${Buffer.byteLength(part).toString(16)}\r\n${part}\r\n` : part);
+      }
+      if (init.chunked && received.byteLength === 0 && !socket.destroyed) socket.write('0\r\n\r\n');
+    })();
+  });
+}
+
+/** The answer in `bytes` once it is complete (by Content-Length, the last chunk, or `closed`). */
+function parseRawAnswer(bytes: Buffer, closed: boolean): Answer | undefined {
+  const split = bytes.indexOf('\r\n\r\n');
+  if (split === -1) return undefined;
+  const [statusLine = '', ...lines] = bytes.subarray(0, split).toString('latin1').split('\r\n');
+  const headers = new Headers();
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    headers.append(line.slice(0, colon).trim(), line.slice(colon + 1).trim());
+  }
+  let body = bytes.subarray(split + 4);
+  const length = headers.get('content-length');
+  if (length !== null) {
+    if (body.byteLength < Number(length)) return undefined;
+    body = body.subarray(0, Number(length));
+  } else if (headers.get('transfer-encoding')?.includes('chunked')) {
+    const parts: Buffer[] = [];
+    for (let rest = body; ;) {
+      const lineEnd = rest.indexOf('\r\n');
+      if (lineEnd === -1) return undefined;
+      const chunkSize = Number.parseInt(rest.subarray(0, lineEnd).toString('latin1'), 16);
+      if (chunkSize === 0) break;
+      if (rest.byteLength < lineEnd + 4 + chunkSize) return undefined;
+      parts.push(rest.subarray(lineEnd + 2, lineEnd + 2 + chunkSize));
+      rest = rest.subarray(lineEnd + 4 + chunkSize);
+    }
+    body = Buffer.concat(parts);
+  } else if (!closed) {
+    return undefined;
+  }
+  const text = body.toString('utf8');
+  return {
+    status: Number(statusLine.split(' ')[1]),
+    headers,
+    bytes: Buffer.from(body),
+    text,
+    json: () => JSON.parse(text),
+  };
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../store/memory-store.js';
 import { rawRequest } from '../raw-http.js';
 import { createFailingStore, createHangingStore, createRecordingStore } from '../store-wrappers.js';
-import { allBytes, send, startApp } from './app.js';
+import { allBytes, send, sendRawBody, startApp } from './app.js';
 import { describeTransactionalConformance } from './transactional-suite.js';
 import type { Answer, RunningApp } from './app.js';
 import type { ConformanceApp, ConformanceHarness } from './types.js';
@@ -187,6 +187,54 @@ export function runAdapterConformanceSuite(name: string, harness: ConformanceHar
         expect(recording.calls).toEqual([]);
       });
     });
+
+    it('refuses a declared Content-Length over maxRequestBytes with 413: nothing run, nothing stored', async () => {
+      const recording = createRecordingStore(new MemoryStore());
+      await withApp({ store: recording, maxRequestBytes: 1024 }, async (app) => {
+        const k = key();
+        const parts = Array.from({ length: 8 }, () => 'x'.repeat(600));
+        const answer = await sendRawBody(app.url, '/echo', { key: k, parts, chunked: false });
+        expectProblem(answer, ProblemType.requestTooLarge, 413);
+        expect(answer.json()).toMatchObject({
+          idempotencyKey: k,
+          detail: expect.stringContaining('1024 bytes'),
+        });
+        expect(answer.headers.get('cache-control')).toBe('no-store');
+        expect(answer.headers.get('x-should-retry')).toBe('false');
+        expect(app.count()).toBe(0);
+        expect(recording.calls).toEqual([]);
+      });
+    });
+
+    it('refuses a chunked body once it crosses maxRequestBytes with 413: nothing run, nothing stored', async () => {
+      const recording = createRecordingStore(new MemoryStore());
+      await withApp({ store: recording, maxRequestBytes: 1024 }, async (app) => {
+        const k = key();
+        const parts = Array.from({ length: 8 }, () => 'x'.repeat(600));
+        const answer = await sendRawBody(app.url, '/echo', { key: k, parts, chunked: true });
+        expectProblem(answer, ProblemType.requestTooLarge, 413);
+        expect(answer.json().idempotencyKey).toBe(k);
+        expect(app.count()).toBe(0);
+        expect(recording.calls).toEqual([]);
+      });
+    });
+
+    it('takes a body of exactly maxRequestBytes, and does not limit requests without a key', () =>
+      withApp({ store: store(), maxRequestBytes: 1024 }, async (app) => {
+        const exact = 'y'.repeat(1024);
+        for (const chunked of [false, true]) {
+          const answer = await sendRawBody(app.url, '/echo', {
+            key: key(),
+            parts: [exact.slice(0, 500), exact.slice(500)],
+            chunked,
+          });
+          expect([answer.status, answer.json().body]).toEqual([201, exact]);
+        }
+        const big = 'z'.repeat(8192);
+        const unkeyed = await sendRawBody(app.url, '/echo', { parts: [big], chunked: true });
+        expect([unkeyed.status, unkeyed.json().body]).toEqual([201, big]);
+        expect(app.count()).toBe(3);
+      }));
 
     it('accepts 255-character keys, and the quoted and bare forms as the same key', () =>
       withApp({ store: store() }, async (app) => {
