@@ -1,9 +1,10 @@
 import { readProblemType } from '@oncely/core';
 import type { AxiosError, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { CallState } from './call-state.js';
-import { type Failure, errorFailure, responseFailure } from './classify-failure.js';
-import type { OncelyClientError } from './errors.js';
+import { type Failure, codeFailure, errorFailure, responseFailure } from './classify-failure.js';
+import { type OncelyClientError, isOncelyClientError } from './errors.js';
 import type { ResolvedClientOptions } from './options.js';
+import { type AttemptScope, createAttemptScope } from './signals.js';
 
 /** Where the state of one logical request lives on its axios config (it survives axios-retry's re-dispatch). */
 export const STATE = 'oncely';
@@ -13,6 +14,10 @@ export class AxiosCall {
   readonly call: CallState;
   /** The caller's own timeout, applied per attempt. */
   userTimeout: number | undefined;
+  /** The caller's own signal; each attempt's config carries the signal of its scope instead. */
+  signal: AbortSignal | undefined;
+  /** The attempt in flight: the caller's signal, the attempt timer and the deadline timer. */
+  scope: AttemptScope | undefined;
   failure: { error: unknown; failure: Failure } | undefined;
   plannedDelay = 0;
   stop: OncelyClientError<AxiosResponse> | undefined;
@@ -21,6 +26,29 @@ export class AxiosCall {
   converted = false;
   constructor(options: ResolvedClientOptions, key: string | undefined) {
     this.call = new CallState(options, key);
+  }
+
+  /** Arms the timers of the next attempt; returns the signal its config must carry. */
+  startAttempt(): AbortSignal {
+    this.scope?.dispose();
+    const timers = this.call.timers();
+    this.scope = createAttemptScope(this.signal, timers.attempt, timers.deadline);
+    return this.scope.signal;
+  }
+
+  /** Clears the timers of the last attempt. */
+  endAttempt(): void {
+    this.scope?.dispose();
+  }
+
+  /**
+   * The verdict on the error of the last attempt; `undefined` when the caller aborted it. An attempt
+   * cut by Oncely's own signal is judged by its reason: an attempt timeout (retried) or the deadline.
+   */
+  judge(error: AxiosError): Failure | undefined {
+    if (!isCancel(error) && error.config?.signal?.aborted !== true) return judge(error);
+    const reason: unknown = this.signal?.aborted ? undefined : this.scope?.signal.reason;
+    return isOncelyClientError(reason) ? errorFailure(reason) : undefined;
   }
 }
 
@@ -31,10 +59,14 @@ export function stateOf(config: unknown): AxiosCall | undefined {
   return state instanceof AxiosCall ? state : undefined;
 }
 
-/** A response error by status, headers and problem type; an axios timeout as an attempt timeout. */
+/**
+ * A response error by status, headers and problem type; an axios timeout as an attempt timeout. An
+ * error carrying a response below 400 is no answer: the headers came, then the body failed (a reset
+ * mid-body), and it is judged by its error code like any network error.
+ */
 export function judge(error: AxiosError): Failure {
   const { response } = error;
-  if (response !== undefined) {
+  if (response !== undefined && response.status >= 400) {
     return responseFailure(
       {
         status: response.status,
@@ -47,7 +79,21 @@ export function judge(error: AxiosError): Failure {
   if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
     return { decision: { retry: true, reason: 'attempt timeout' }, timeout: true, error };
   }
+  if (response !== undefined) return { ...codeFailure(bodyStreamError(error) ?? error), error };
   return errorFailure(error);
+}
+
+/**
+ * Why the response stream failed, if it did. axios rejects a body cut by a reset with its own
+ * `ERR_BAD_RESPONSE` ("stream has been aborted", no `cause`); the socket's error (`ECONNRESET`) is left
+ * on Node's response stream, `request.res.errored`.
+ */
+function bodyStreamError(error: AxiosError): unknown {
+  const request: unknown = error.request;
+  if (typeof request !== 'object' || request === null) return undefined;
+  const stream = (request as { res?: unknown }).res;
+  if (typeof stream !== 'object' || stream === null) return undefined;
+  return (stream as { errored?: unknown }).errored ?? undefined;
 }
 
 export function isCancel(error: unknown): boolean {

@@ -11,16 +11,7 @@ import {
 } from '@oncely/core';
 import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import axiosRetryImport from 'axios-retry';
-import {
-  type Config,
-  AxiosCall,
-  STATE,
-  isCancel,
-  isStream,
-  judge,
-  serialiseFormData,
-  stateOf,
-} from './axios-call.js';
+import { type Config, AxiosCall, STATE, isStream, serialiseFormData, stateOf } from './axios-call.js';
 import { runBeforeRequestInterceptors } from './axios-interceptors.js';
 import { ClientErrorCode, type OncelyClientError, isOncelyClientError } from './errors.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
@@ -43,10 +34,13 @@ const INSTALLED = Symbol.for('oncely.client.axios-installed');
  * axios-retry under the Oncely policy (classification, Retry-After, per-attempt timeout, deadline,
  * budget, events). Returns the same instance.
  *
+ * `attemptTimeout` and the deadline are hard bounds, through an `AbortSignal` on each attempt's config
+ * (linked to the caller's): an attempt is cut at `attemptTimeout` even while its body still trickles in.
+ *
  * Final errors stay axios errors (read `getRetryInfo(error)`), except when Oncely stops the call itself:
- * the deadline, the budget or an unreplayable body reject with an `OncelyClientError` whose `cause` is
- * the axios error and whose `response` is the axios response. An abort rejects with axios's
- * `CanceledError`, as axios always does.
+ * the attempt timeout, the deadline, the budget or an unreplayable body reject with an
+ * `OncelyClientError` (its `cause` the axios error and its `response` the axios response, when there is
+ * one). The caller's abort rejects with axios's `CanceledError`, as axios always does.
  */
 export function withIdempotency<T extends AxiosInstance>(
   instance: T,
@@ -103,11 +97,12 @@ export function withIdempotency<T extends AxiosInstance>(
     call.attempts += 1;
     if (call.attempts === 1) {
       state.userTimeout = config.timeout !== undefined && config.timeout > 0 ? config.timeout : undefined;
+      state.signal = (config.signal ?? undefined) as AbortSignal | undefined;
       await serialiseFormData(config);
     }
-    const remaining = call.remaining();
-    if (remaining <= 0) {
+    if (call.remaining() <= 0) {
       state.done = true;
+      state.endAttempt();
       const error = call.error(
         ClientErrorCode.deadlineExceeded,
         `Deadline of ${resolved.policy.deadline} ms exceeded.`,
@@ -115,8 +110,10 @@ export function withIdempotency<T extends AxiosInstance>(
       call.giveUp(ClientErrorCode.deadlineExceeded, { error });
       throw error;
     }
-    const timeout = Math.min(state.userTimeout ?? Infinity, resolved.policy.attemptTimeout, remaining);
-    config.timeout = Number.isFinite(timeout) ? Math.max(1, Math.ceil(timeout)) : 0;
+    // axios's `timeout` is the caller's own; the attempt timeout and the deadline are hard bounds on the
+    // whole attempt, body included, through the signal (in Node, `timeout` stops counting at the headers).
+    config.timeout = state.userTimeout ?? 0;
+    config.signal = state.startAttempt();
     return config;
   });
 
@@ -126,16 +123,21 @@ export function withIdempotency<T extends AxiosInstance>(
     retryDelay: () => 0, // Oncely sleeps in onRetry: abortable, deadline-checked, injectable.
     retryCondition(error) {
       const state = stateOf(error.config);
-      if (state === undefined || isCancel(error) || error.config?.signal?.aborted) return false;
+      const failure = state?.judge(error);
+      if (state === undefined || failure === undefined) return false; // the caller aborted
       const { call } = state;
-      const failure = judge(error);
       state.failure = { error, failure };
-      const override = resolved.shouldRetry?.({
-        attempt: call.attempts,
-        decision: failure.decision,
-        error,
-        ...(error.response === undefined ? {} : { response: error.response, status: error.response.status }),
-      });
+      // Oncely's own deadline is final whatever a custom predicate says.
+      const override = isOncelyClientError(failure.error, ClientErrorCode.deadlineExceeded)
+        ? false
+        : resolved.shouldRetry?.({
+            attempt: call.attempts,
+            decision: failure.decision,
+            error,
+            ...(error.response === undefined
+              ? {}
+              : { response: error.response, status: error.response.status }),
+          });
       if (!(override ?? failure.decision.retry)) {
         state.notRetried = failure.decision.reason;
         return false;
@@ -166,14 +168,11 @@ export function withIdempotency<T extends AxiosInstance>(
     },
     async onRetry(_retryCount, _error, config) {
       const state = stateOf(config as Config)!;
+      state.endAttempt();
       const { failure } = state.failure!;
       state.call.announceRetry(failure, state.plannedDelay);
       try {
-        const signal = config.signal as AbortSignal | undefined;
-        await resolved.sleep(
-          state.plannedDelay,
-          typeof signal?.addEventListener === 'function' ? signal : undefined,
-        );
+        await resolved.sleep(state.plannedDelay, state.signal);
       } catch {
         return; // aborted: axios-retry re-dispatches at once and axios rejects with CanceledError
       }
@@ -186,6 +185,7 @@ export function withIdempotency<T extends AxiosInstance>(
       const state = stateOf(response.config);
       if (state !== undefined && !state.done) {
         state.done = true;
+        state.endAttempt();
         state.call.succeed(response);
       }
       return response;
@@ -194,8 +194,11 @@ export function withIdempotency<T extends AxiosInstance>(
       const state = stateOf(error?.config);
       if (isOncelyClientError(error) || state === undefined || state.done) return Promise.reject(error);
       state.done = true;
+      state.endAttempt();
       const { call } = state;
-      if (isCancel(error) || error.config?.signal?.aborted) {
+      const evaluated = state.failure?.error === error;
+      const failure = evaluated ? state.failure!.failure : state.judge(error);
+      if (failure === undefined) {
         call.giveUp('aborted', { error });
         return Promise.reject(error);
       }
@@ -203,16 +206,16 @@ export function withIdempotency<T extends AxiosInstance>(
         call.giveUp(state.stop.code, { error: state.stop, response: error.response });
         return Promise.reject(state.stop);
       }
-      const evaluated = state.failure?.error === error;
-      const failure = evaluated ? state.failure!.failure : judge(error);
       const reason =
         evaluated && state.notRetried !== undefined
           ? state.notRetried
           : failure.decision.retry
             ? `retries exhausted (${failure.decision.reason})`
             : failure.decision.reason;
-      call.giveUp(reason, { error, response: error.response });
-      return Promise.reject(error);
+      // An attempt cut by Oncely's own timer ends with Oncely's error, not axios's CanceledError.
+      const final = isOncelyClientError(failure.error) ? failure.error : error;
+      call.giveUp(reason, { error: final, response: error.response });
+      return Promise.reject(final);
     },
   );
   return instance;

@@ -1,14 +1,17 @@
+import { getEventListeners } from 'node:events';
 import { ProblemType } from '@oncely/core';
-import axios, { type AxiosError, type AxiosInstance } from 'axios';
+import axios, { type AxiosError, type AxiosInstance, type AxiosResponse } from 'axios';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   type FaultServer,
   destroy,
   ok,
   problem,
+  resetMidBody,
   slow,
   startFaultServer,
   status,
+  trickle,
 } from '../test/fault-server.js';
 import { withIdempotency } from './axios.js';
 import {
@@ -41,6 +44,13 @@ function client(options: ClientOptions = {}, create: Parameters<typeof axios.cre
 }
 
 const keysOf = (p: string): (string | undefined)[] => server.seen(p).map((s) => s.key);
+
+/** What a call settled with, summarised: an AxiosError holds sockets, which vitest cannot print. */
+const outcome = (call: Promise<AxiosResponse>) =>
+  call.then(
+    (response) => ({ status: response.status, info: getRetryInfo(response) }),
+    (error: { code?: unknown }) => ({ code: error.code, info: getRetryInfo(error) }),
+  );
 
 describe('withIdempotency (real axios + axios-retry)', () => {
   it('keeps one key across a lost response and a 503', async () => {
@@ -171,6 +181,28 @@ describe('withIdempotency (real axios + axios-retry)', () => {
     expect(new Set(keysOf(p)).size).toBe(1);
   });
 
+  it('retries a 200 whose body is cut by a reset, with the same key (a network error, not an answer)', async () => {
+    const p = path();
+    server.route(p, resetMidBody(), ok());
+    const { api } = client();
+    expect(await outcome(api.post(p, 'x'))).toMatchObject({
+      status: 200,
+      info: { attempts: 2, reasons: ['network ECONNRESET'] },
+    });
+    const keys = keysOf(p);
+    expect(keys).toHaveLength(2);
+    expect(new Set(keys).size).toBe(1);
+  });
+
+  it("applies the caller's own timeout per attempt", async () => {
+    const p = path();
+    server.route(p, slow(1000), ok());
+    expect(await outcome(client({}, { timeout: 50 }).api.post(p, 'x'))).toMatchObject({
+      status: 200,
+      info: { attempts: 2, reasons: ['attempt timeout'] },
+    });
+  });
+
   it('rejects with the last axios error, with retry info, when retries are used up', async () => {
     const p = path();
     server.route(p, destroy());
@@ -191,6 +223,70 @@ describe('withIdempotency (real axios + axios-retry)', () => {
     expect((error as { response: { status: number } }).response.status).toBe(503);
     expect(axios.isAxiosError((error as Error).cause)).toBe(true);
     expect(slept).toEqual([]);
+  });
+
+  it('cuts a response that never ends at the deadline (ERR_ONCELY_DEADLINE_EXCEEDED)', async () => {
+    const p = path();
+    server.route(p, trickle());
+    const reasons: string[] = [];
+    const { api } = client({ deadline: 300, onGiveUp: ({ reason }) => reasons.push(reason) });
+    const started = performance.now();
+    const error = await api.post(p, 'x').catch((e: unknown) => e);
+    const elapsed = performance.now() - started;
+    expect(isOncelyClientError(error, ClientErrorCode.deadlineExceeded)).toBe(true);
+    expect(elapsed).toBeGreaterThanOrEqual(290);
+    expect(elapsed).toBeLessThan(300 + 200);
+    expect(getRetryInfo(error)).toMatchObject({ attempts: 1 });
+    expect(reasons).toEqual([ClientErrorCode.deadlineExceeded]);
+  });
+
+  it('cuts each attempt that never ends at attemptTimeout and retries it with the same key', async () => {
+    const p = path();
+    server.route(p, trickle(), ok());
+    expect(await outcome(client({ attemptTimeout: 100 }).api.post(p, 'x'))).toMatchObject({
+      status: 200,
+      info: { attempts: 2, reasons: ['attempt timeout'] },
+    });
+    expect(new Set(keysOf(p)).size).toBe(1);
+
+    const p2 = path();
+    server.route(p2, trickle());
+    const started = performance.now();
+    const error = await client({ attemptTimeout: 100, retries: 1 })
+      .api.post(p2, 'x')
+      .catch((e: unknown) => e);
+    expect(isOncelyClientError(error, ClientErrorCode.attemptTimeout)).toBe(true);
+    expect(getRetryInfo(error)).toMatchObject({ attempts: 2 });
+    expect(performance.now() - started).toBeLessThan(2 * 100 + 200);
+  });
+
+  it('clears its timers and leaves no listener on a long-lived caller signal', async () => {
+    const controller = new AbortController();
+    const { api } = client({ deadline: 400, attemptTimeout: 300 });
+    const responses: AxiosResponse[] = [];
+    for (let i = 0; i < 10; i++) {
+      const response = await api
+        .post(server.route(path(), status(503), ok()), 'x', { signal: controller.signal })
+        .catch((e: { code?: unknown }) => {
+          throw new Error(`call ${i} failed: ${String(e.code)}`);
+        });
+      responses.push(response);
+    }
+    const failed = (await api
+      .post(server.route(path(), status(404)), 'x', { signal: controller.signal })
+      .catch((e: unknown) => e)) as AxiosError;
+    expect(failed.response?.status).toBe(404);
+    expect(getEventListeners(controller.signal, 'abort')).toHaveLength(0);
+    // Past every deadline: had a timer outlived its call, it would have aborted that attempt's signal.
+    await new Promise((resolve) => setTimeout(resolve, 450));
+    expect(responses.map((response) => getRetryInfo(response)?.attempts)).toEqual(Array(10).fill(2));
+    expect(responses.map((response) => response.config.signal?.aborted)).toEqual(Array(10).fill(false));
+    expect(failed.config?.signal?.aborted).toBe(false);
+    // The link still works: the caller's abort reaches a call in flight, as axios's CanceledError.
+    const pending = api.post(server.route(path(), trickle()), 'y', { signal: controller.signal });
+    setTimeout(() => controller.abort(new Error('stop')), 30);
+    const error = await pending.catch((e: unknown) => e);
+    expect(axios.isCancel(error)).toBe(true);
   });
 
   it('fails fast when the retry budget is empty', async () => {

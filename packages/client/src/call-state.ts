@@ -80,7 +80,7 @@ export class CallState {
             reason: () =>
               this.error(
                 ClientErrorCode.attemptTimeout,
-                `Attempt ${this.attempts} got no response within ${attemptTimeout} ms.`,
+                `Attempt ${this.attempts} timed out after ${attemptTimeout} ms.`,
               ),
           }
         : undefined;

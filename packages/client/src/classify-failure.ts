@@ -50,6 +50,11 @@ export function errorFailure(error: unknown, { fromFetch = false }: { fromFetch?
   const facts = readStatusFacts(error);
   if (facts !== undefined)
     return responseFailure(facts, { error, response: readProperty(error, 'response') });
+  return codeFailure(error, { fromFetch });
+}
+
+/** A failure judged by the error code on `error`'s cause chain alone (core's `classifyError`), never by a status. */
+export function codeFailure(error: unknown, { fromFetch = false }: { fromFetch?: boolean } = {}): Failure {
   const decision = classifyError(error, { fromFetch });
   return {
     decision,

@@ -8,7 +8,7 @@ export const ClientErrorCode = {
   requestFailed: 'ERR_ONCELY_REQUEST_FAILED',
   /** The final answer was not ok (status ≥ 400) and the caller opted into `throwOnHttpError`. */
   httpError: 'ERR_ONCELY_HTTP_ERROR',
-  /** The last attempt got no response headers within `attemptTimeout`. */
+  /** The last attempt outlived `attemptTimeout` (fetch: no response headers in time; axios: the whole attempt). */
   attemptTimeout: 'ERR_ONCELY_ATTEMPT_TIMEOUT',
   /** The overall `deadline` came, or the next retry would have started past it. */
   deadlineExceeded: 'ERR_ONCELY_DEADLINE_EXCEEDED',

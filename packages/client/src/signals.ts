@@ -79,15 +79,16 @@ export function createAttemptScope(
 /**
  * A signal that aborts when `parent` or `own` does, with the first one's reason. `AbortSignal.any`
  * (Node 20.3+, current browsers) holds the link weakly: a successful response whose body is read
- * later — or never — leaves no listener behind on a long-lived caller signal. Where it is missing, a
- * listener links them until `unlink()`.
+ * later — or never — leaves no listener behind on a long-lived caller signal. Where it is missing, or
+ * `parent` is not this realm's `AbortSignal` (e.g. jsdom's, which `any` rejects), a listener links
+ * them until `unlink()`.
  */
 function follow(
   parent: AbortSignal | undefined,
   own: AbortController,
 ): { signal: AbortSignal; unlink: () => void } {
   if (parent === undefined) return { signal: own.signal, unlink: () => undefined };
-  if (typeof AbortSignal.any === 'function') {
+  if (typeof AbortSignal.any === 'function' && parent instanceof AbortSignal) {
     return { signal: AbortSignal.any([parent, own.signal]), unlink: () => undefined };
   }
   const onParentAbort = (): void => own.abort(parent.reason);

@@ -121,3 +121,12 @@ export const slow =
     const timer = setTimeout(() => ok({ slow: true })(req, res, seen), ms);
     res.on('close', () => clearTimeout(timer));
   };
+
+/** Headers at once, then a byte every `every` ms, forever: a response that never ends. */
+export const trickle =
+  (every = 20): Behaviour =>
+  (_req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json' });
+    const timer = setInterval(() => res.write(' '), every);
+    res.on('close', () => clearInterval(timer));
+  };
