@@ -2,7 +2,14 @@ import { OncelyError, ProblemType, describeValue } from '@oncely/core';
 import type { StoredResponse } from '../store/types.js';
 import { invalidScopeError } from './errors.js';
 import { createExecution } from './execution.js';
-import { canonicalQuery, computeStoreKey } from './fingerprint.js';
+import {
+  canonicalQuery,
+  computeStoreKey,
+  defaultFingerprint,
+  defaultFingerprintSync,
+  storeKeySync,
+} from './fingerprint.js';
+import type { FingerprintInput } from './fingerprint.js';
 import { emit } from './hooks.js';
 import type { IdempotencyEvent } from './hooks.js';
 import { readKeyHeader } from './key-header.js';
@@ -39,13 +46,17 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
   }
 
   async function fingerprintOf(request: EngineRequest, method: string, body: Uint8Array): Promise<string> {
-    const value = await resolved.fingerprint({
+    const input: FingerprintInput = {
       method,
       path: request.path,
       query: canonicalQuery(request.query),
       headers: request.headers,
       body,
-    });
+    };
+    // The default one hashes synchronously where node:crypto exists: no promise to wait for.
+    const value =
+      (resolved.fingerprint === defaultFingerprint ? defaultFingerprintSync(input) : undefined) ??
+      (await resolved.fingerprint(input));
     if (typeof value !== 'string' || value === '') {
       throw new OncelyError(
         'ERR_ONCELY_INVALID_FINGERPRINT',
@@ -71,15 +82,13 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
       return respond(problemResponse(ProblemType.keyInvalid, { detail: header.detail }));
     }
     const idempotencyKey = header.key;
-    const scope = await resolveScope(frameworkRequest);
+    const scope = resolved.scope === 'global' ? 'global' : await resolveScope(frameworkRequest);
     // Bounded: a body over the limit is refused before it is held, so nothing is claimed or stored.
-    const [storeKey, body] = await Promise.all([
-      computeStoreKey(scope, idempotencyKey),
-      request.readBody(maxRequestBytes),
-    ]);
+    const body = await request.readBody(maxRequestBytes);
     if (isBodyTooLarge(body) || body.byteLength > maxRequestBytes) {
       return respond(requestTooLargeResponse(maxRequestBytes, idempotencyKey));
     }
+    const storeKey = storeKeySync(scope, idempotencyKey) ?? (await computeStoreKey(scope, idempotencyKey));
     const fingerprint = await fingerprintOf(request, method, body);
     const event: IdempotencyEvent = { scope, idempotencyKey, storeKey, method, path: request.path };
     return claim(event, fingerprint);
@@ -109,7 +118,9 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
       }
       switch (result.outcome) {
         case 'claimed':
-          emit(hooks.onClaim, { ...event, fencingToken: result.fencingToken, takeover: result.takeover });
+          if (hooks.onClaim !== undefined) {
+            emit(hooks.onClaim, { ...event, fencingToken: result.fencingToken, takeover: result.takeover });
+          }
           if (result.takeover) emit(hooks.onTakeover, { ...event, fencingToken: result.fencingToken });
           return {
             action: 'execute',
@@ -151,7 +162,7 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
 
   function replay(event: IdempotencyEvent, response: StoredResponse): Decision {
     const { status, headers, body } = response;
-    emit(hooks.onReplay, { ...event, status, replayable: body !== null });
+    if (hooks.onReplay !== undefined) emit(hooks.onReplay, { ...event, status, replayable: body !== null });
     if (body === null) {
       return respond(
         problemResponse(

@@ -33,12 +33,15 @@ export function canonicalQuery(query: string): string {
  * length-prefixed so no two different requests can share an encoding.
  */
 export async function defaultFingerprint(input: FingerprintInput): Promise<string> {
-  return sha256Hex([
-    encoder.encode(input.method),
-    encoder.encode(input.path),
-    encoder.encode(input.query),
-    input.body,
-  ]);
+  return (
+    defaultFingerprintSync(input) ??
+    sha256Hex([
+      encoder.encode(input.method),
+      encoder.encode(input.path),
+      encoder.encode(input.query),
+      input.body,
+    ])
+  );
 }
 
 /**
@@ -46,12 +49,26 @@ export async function defaultFingerprint(input: FingerprintInput): Promise<strin
  * reaches the store and `("a:b", "c")` never collides with `("a", "b:c")`.
  */
 export async function computeStoreKey(scope: string, idempotencyKey: string): Promise<string> {
-  return sha256Hex([encoder.encode(scope), encoder.encode(idempotencyKey)]);
+  return (
+    storeKeySync(scope, idempotencyKey) ?? sha256Hex([encoder.encode(scope), encoder.encode(idempotencyKey)])
+  );
 }
 
-type CreateHash = (algorithm: string) => {
-  update(data: Uint8Array): { digest(encoding: 'hex'): string };
-};
+/** {@link defaultFingerprint} without a promise; `undefined` where node:crypto is missing. */
+export function defaultFingerprintSync(input: FingerprintInput): string | undefined {
+  return hashStrings([input.method, input.path, input.query], input.body);
+}
+
+/** {@link computeStoreKey} without a promise; `undefined` where node:crypto is missing. */
+export function storeKeySync(scope: string, idempotencyKey: string): string | undefined {
+  return hashStrings([scope, idempotencyKey], undefined);
+}
+
+interface Hash {
+  update(data: Uint8Array): Hash;
+  digest(encoding: 'hex'): string;
+}
+type CreateHash = (algorithm: string) => Hash;
 
 /**
  * node:crypto's synchronous hash when the runtime has it (Node, Bun, Deno): several times cheaper than
@@ -85,4 +102,33 @@ export async function sha256Hex(parts: readonly Uint8Array[]): Promise<string> {
   let hex = '';
   for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
   return hex;
+}
+
+/**
+ * The same bytes as {@link sha256Hex} over the UTF-8 of `strings` then `body`, without a TextEncoder
+ * round trip: the length-prefixed strings are written into one pooled buffer, the body is hashed in
+ * place. `undefined` where node:crypto (and so Buffer) is missing.
+ */
+function hashStrings(strings: readonly string[], body: Uint8Array | undefined): string | undefined {
+  if (createHash === undefined) return undefined;
+  let size = body === undefined ? 0 : 8;
+  for (const part of strings) size += 8 + Buffer.byteLength(part);
+  const buffer = Buffer.allocUnsafe(size);
+  let offset = 0;
+  for (const part of strings) {
+    const length = Buffer.byteLength(part);
+    offset = writeLength(buffer, offset, length);
+    offset += buffer.write(part, offset, length, 'utf8');
+  }
+  const hash = createHash('sha256');
+  if (body === undefined) return hash.update(buffer).digest('hex');
+  writeLength(buffer, offset, body.byteLength);
+  return hash.update(buffer).update(body).digest('hex');
+}
+
+/** Writes `length` as 8 bytes, big-endian (the prefix of {@link sha256Hex}); returns the next offset. */
+function writeLength(buffer: Buffer, offset: number, length: number): number {
+  buffer.writeUInt32BE(Math.floor(length / 0x1_0000_0000), offset);
+  buffer.writeUInt32BE(length >>> 0, offset + 4);
+  return offset + 8;
 }

@@ -1,26 +1,30 @@
+import { deadline, deadlineQueue } from './deadlines.js';
 import { storeTimeoutError } from './errors.js';
 
 /**
  * Runs one store call with a deadline, so a store that hangs becomes a store failure (503) instead of
- * a request that never answers.
+ * a request that never answers. The deadlines of all calls share one timer (see {@link deadlineQueue}).
  */
 export function callStore<T>(operation: string, timeoutMs: number, call: () => Promise<T>): Promise<T> {
+  let pending: Promise<T>;
+  try {
+    pending = Promise.resolve(call());
+  } catch (error) {
+    return Promise.reject(error);
+  }
+  const queue = deadlineQueue(timeoutMs, true);
   return new Promise<T>((resolve, reject) => {
-    const timer = setTimeout(() => reject(storeTimeoutError(operation, timeoutMs)), timeoutMs);
-    const settle = (done: () => void): void => {
-      clearTimeout(timer);
-      done();
-    };
-    let pending: Promise<T>;
-    try {
-      pending = Promise.resolve(call());
-    } catch (error) {
-      settle(() => reject(error));
-      return;
-    }
+    const entry = deadline(() => reject(storeTimeoutError(operation, timeoutMs)));
+    queue.add(entry);
     pending.then(
-      (value) => settle(() => resolve(value)),
-      (error: unknown) => settle(() => reject(error)),
+      (value) => {
+        queue.remove(entry);
+        resolve(value);
+      },
+      (error: unknown) => {
+        queue.remove(entry);
+        reject(error);
+      },
     );
   });
 }
