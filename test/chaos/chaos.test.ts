@@ -170,8 +170,11 @@ describe.skipIf(skipReason !== undefined)('chaos', () => {
           policy: { attemptTimeout: 5000 },
           bound: 'exactly-one',
           async during(_cluster, done) {
+            // The first stop comes early, so it always lands under load; a second one while the
+            // load lasts (the run may end before it on a fast machine).
             for (let i = 0; i < 2 && !done(); i++) {
-              await sleep(1500);
+              await sleep(i === 0 ? 300 : 1000);
+              if (done()) break;
               await redis.down();
               await sleep(1000);
               await redis.up();
@@ -183,7 +186,7 @@ describe.skipIf(skipReason !== undefined)('chaos', () => {
             return { storeFailures: reports.reduce((total, r) => total + (r.hooks.storeFailure ?? 0), 0) };
           },
         });
-        expect(figures.faults.redisStop).toBe(2);
+        expect(figures.faults.redisStop).toBeGreaterThanOrEqual(1);
       },
     );
   });

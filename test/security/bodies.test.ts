@@ -10,6 +10,11 @@ import type { TestApp } from './support.js';
 import { recordSecurity } from './results.js';
 
 const MiB = 1024 * 1024;
+/**
+ * 48 MiB are sent before measuring: a server holding the body shows ≥ 48 MiB. Under CI load, socket
+ * buffers in flight between client and server (same process) add noise of up to ~15 MiB, seen once.
+ */
+const HELD_BOUND_MIB = 24;
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
@@ -49,19 +54,17 @@ describe('hostile request bodies', () => {
   it('a body over the parser’s limit, without a key: 413, and the server holds none of it', async () => {
     const { status, heldMiB } = await sendHuge(undefined);
     expect(status).toBe(413);
-    expect(heldMiB).toBeLessThan(8);
+    expect(heldMiB).toBeLessThan(HELD_BOUND_MIB);
   });
 
-  // Bug in @oncely/server (packages/server/src/adapters/node-http/read-request-body.ts): mounted before
-  // the body parser, as documented, the middleware reads the whole body into memory for the
-  // fingerprint, with no size limit, before the parser's limit applies. Any client with a valid key
-  // makes the server hold a body as large as it likes (48 MiB here; a few GiB exhausts the heap).
-  // Expected: a bounded read (e.g. a `maxRequestBytes` option, answered 413) that holds little.
+  // Mounted before the body parser, as documented, the middleware reads the body for the fingerprint
+  // before the parser's limit applies; `maxRequestBytes` (default 1 MiB) bounds that read and answers
+  // 413 request-too-large, so a client with a valid key cannot make the server hold a huge body.
   it('a body over the parser’s limit, with a key: 413, and the server holds none of it', async () => {
     const { status, heldMiB } = await sendHuge(crypto.randomUUID());
     figures.heldWithKeyMiB = heldMiB;
     expect(status).toBe(413);
-    expect(heldMiB).toBeLessThan(8);
+    expect(heldMiB).toBeLessThan(HELD_BOUND_MIB);
   });
 
   /**
@@ -85,6 +88,7 @@ describe('hostile request bodies', () => {
     const block = Buffer.alloc(MiB, 0x20);
     for (let i = 0; i < 48; i++) await write(block);
     await new Promise((resolve) => setTimeout(resolve, 200));
+    gc();
     gc();
     const heldMiB = Math.round((process.memoryUsage().arrayBuffers - baseline) / MiB);
     for (let i = 48; i < 64; i++) await write(block);
