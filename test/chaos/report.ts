@@ -141,15 +141,16 @@ ${security
     ].join('\n'),
   )
   .join('\n')}
-## Known gaps found by these suites
+## Bugs these suites found, now fixed
 
-Tests that fail on purpose until their bug is fixed (each names the file and the cause):
+Each stays covered by the test that found it:
 
-- \`test/chaos/reset-mid-body.test.ts\` — axios: a 2xx whose body is cut by a reset is not retried.
-- \`test/security/bodies.test.ts\` — server: the body is read into memory without a limit before the
-  body parser's limit applies.
-- \`test/security/hostile-servers.test.ts\` — axios: a response that trickles forever outlives the
-  deadline.
+- \`test/chaos/reset-mid-body.test.ts\` — axios: a 2xx whose body was cut by a reset was not retried
+  (now judged by the stream's error code and retried with the same key).
+- \`test/security/bodies.test.ts\` — server: the body was read into memory without a limit before the
+  body parser's limit applied (now bounded by \`maxRequestBytes\`, answered 413 \`request-too-large\`).
+- \`test/security/hostile-servers.test.ts\` — axios: a response that trickled forever outlived the
+  deadline (now every attempt carries a signal bound to the attempt timeout and the deadline).
 
 ## Running it
 
