@@ -50,16 +50,6 @@ describe.skipIf(skipReason !== undefined)('PostgresStore on a real PostgreSQL', 
     await pool.end();
   });
 
-  it('claims a fresh key, then reports it in progress with the lease left', async () => {
-    const key = freshKey();
-    expect(await claim(key)).toMatchObject({ outcome: 'claimed', takeover: false });
-    const second = await claim(key);
-    expect(second.outcome).toBe('in_progress');
-    if (second.outcome !== 'in_progress') return;
-    expect(second.retryAfterMs).toBeGreaterThan(4000);
-    expect(second.retryAfterMs).toBeLessThanOrEqual(5000);
-  });
-
   it('replays a completed record whole, with a byte-identical binary body', async () => {
     const key = freshKey();
     const claimed = await claim(key);
@@ -87,88 +77,6 @@ describe.skipIf(skipReason !== undefined)('PostgresStore on a real PostgreSQL', 
     const got = await store.get(key);
     expect(Buffer.from(got!.response!.body!).equals(Buffer.from(BINARY))).toBe(true);
     expect(got!.expiresAt - Date.now()).toBeGreaterThan(55_000);
-  });
-
-  it('keeps a null body apart from an empty one', async () => {
-    const [a, b] = [freshKey(), freshKey()];
-    for (const [key, body] of [
-      [a, null],
-      [b, new Uint8Array(0)],
-    ] as const) {
-      const c = await claim(key);
-      if (c.outcome !== 'claimed') throw new Error('expected a claim');
-      await store.complete(key, c.fencingToken, { status: 200, headers: [], body });
-    }
-    expect((await store.get(a))?.response?.body).toBeNull();
-    expect((await store.get(b))?.response?.body).toEqual(new Uint8Array(0));
-  });
-
-  it('answers mismatch for another fingerprint, in progress or completed, and changes nothing', async () => {
-    const key = freshKey();
-    const c = await claim(key, 'fp-a');
-    expect(await claim(key, 'fp-b')).toEqual({ outcome: 'mismatch' });
-    if (c.outcome !== 'claimed') throw new Error('expected a claim');
-    await store.complete(key, c.fencingToken, { status: 200, headers: [], body: null });
-    expect(await claim(key, 'fp-b')).toEqual({ outcome: 'mismatch' });
-    expect((await store.get(key))?.fingerprint).toBe('fp-a');
-  });
-
-  it('guards complete, release and extend with the fencing token', async () => {
-    const key = freshKey();
-    const c = await claim(key);
-    if (c.outcome !== 'claimed') throw new Error('expected a claim');
-    const stale = c.fencingToken - 1;
-    expect(await store.complete(key, stale, { status: 200, headers: [], body: null })).toBe(false);
-    expect(await store.release(key, stale)).toBe(false);
-    expect(await store.extend(key, stale, 10_000)).toBe(false);
-    expect((await store.get(key))?.status).toBe('in_progress');
-    expect(await store.extend(key, c.fencingToken, 20_000)).toBe(true);
-    expect((await store.get(key))!.leaseExpiresAt - Date.now()).toBeGreaterThan(15_000);
-    expect(await store.release(key, c.fencingToken)).toBe(true);
-    expect(await store.get(key)).toBeUndefined();
-    expect(await store.release(key, c.fencingToken)).toBe(false);
-    expect(await store.complete(key, c.fencingToken, { status: 200, headers: [], body: null })).toBe(false);
-  });
-
-  it('hands out a larger token after a release', async () => {
-    const key = freshKey();
-    const first = await claim(key);
-    if (first.outcome !== 'claimed') throw new Error('expected a claim');
-    await store.release(key, first.fencingToken);
-    const second = await claim(key);
-    if (second.outcome !== 'claimed') throw new Error('expected a claim');
-    expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
-    expect(await store.complete(key, first.fencingToken, { status: 200, headers: [], body: null })).toBe(
-      false,
-    );
-  });
-
-  it('lets a retry take over an expired lease, and refuses the first holder afterwards', async () => {
-    const key = freshKey();
-    const first = await claim(key, 'fp-1', 30);
-    if (first.outcome !== 'claimed') throw new Error('expected a claim');
-    await sleep(60);
-    expect(await claim(key, 'fp-other')).toEqual({ outcome: 'mismatch' });
-    const second = await claim(key, 'fp-1');
-    expect(second).toMatchObject({ outcome: 'claimed', takeover: true });
-    if (second.outcome !== 'claimed') return;
-    expect(second.fencingToken).toBeGreaterThan(first.fencingToken);
-    expect(await store.complete(key, first.fencingToken, { status: 200, headers: [], body: null })).toBe(
-      false,
-    );
-    expect(await store.complete(key, second.fencingToken, { status: 200, headers: [], body: null })).toBe(
-      true,
-    );
-  });
-
-  it('forgets a record after its TTL: a new claim is fresh, whatever the fingerprint', async () => {
-    const key = freshKey();
-    const first = await claim(key, 'fp-1', 20, 40);
-    if (first.outcome !== 'claimed') throw new Error('expected a claim');
-    await store.complete(key, first.fencingToken, { status: 200, headers: [], body: null });
-    await sleep(60);
-    expect(await store.get(key)).toBeUndefined();
-    expect(await claim(key, 'fp-2')).toMatchObject({ outcome: 'claimed', takeover: false });
   });
 
   it('gives exactly one of 50 concurrent claims from 10 connections the key', async () => {
