@@ -1,4 +1,4 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,27 @@ describe('pnpm demo (the CLI, as a user runs it)', () => {
     // The numbers come from the run: the proxy injected faults and the clients retried.
     expect(result.oncely.retries).toBeGreaterThan(0);
     expect(Object.values(result.oncely.faultsInjected).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+
+  it('stops on Ctrl-C: closes its servers and exits 130', async () => {
+    const child = spawn(
+      process.execPath,
+      ['--conditions=@oncely/source', '--import', 'tsx', cli, '--operations', '5000'],
+      {
+        cwd: fileURLToPath(new URL('..', import.meta.url)),
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
+    let stderr = '';
+    child.stderr.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString();
+      if (stderr.includes('naive client') && !child.killed) child.kill('SIGINT');
+    });
+    const started = performance.now();
+    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    expect(code).toBe(130);
+    expect(stderr).toContain('Interrupted: stopping and closing the servers');
+    expect(performance.now() - started).toBeLessThan(30_000);
   });
 
   it('prints a usage message and exits 2 on a bad flag', async () => {
