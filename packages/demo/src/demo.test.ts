@@ -2,6 +2,7 @@ import { execFile, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
+import { redisUnavailableReason } from '../../redis/src/test-support.js';
 import { USAGE, UsageError, parseDemoArgs } from './args.js';
 import type { DemoResult } from './run-demo.js';
 import { makePayments } from './run-demo.js';
@@ -30,6 +31,21 @@ describe('pnpm demo (the CLI, as a user runs it)', () => {
     // The numbers come from the run: the proxy injected faults and the clients retried.
     expect(result.oncely.retries).toBeGreaterThan(0);
     expect(Object.values(result.oncely.faultsInjected).reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+  });
+
+  it('--store redis: two servers on a shared Redis, still exactly once', async (context) => {
+    const unavailable = await redisUnavailableReason();
+    if (unavailable !== undefined) {
+      console.warn(`[demo --store redis] skipped: ${unavailable}`);
+      context.skip();
+    }
+    const { stdout } = await node(['--operations', '80', '--store', 'redis', '--json']);
+    const result = JSON.parse(stdout) as DemoResult;
+    expect(result.options.store).toBe('redis');
+    expect(result.naive.duplicateCharges).toBeGreaterThan(0);
+    expect(result.oncely.duplicateCharges).toBe(0);
+    expect(result.oncely.failedPayments).toBe(0);
+    expect(result.oncely.handlerExecutions).toBe(80);
   });
 
   it('stops on Ctrl-C: closes its servers and exits 130', async () => {
