@@ -37,6 +37,9 @@ export interface LoopFailure<T> {
 
 export type LoopResult<T> = { ok: true; value: T; scope: AttemptScope } | ({ ok: false } & LoopFailure<T>);
 
+const noop = (): void => undefined;
+const always = (): boolean => true;
+
 /** Internal: carries a failed attempt through p-retry, which only deals in Errors. */
 class FailedAttempt<T> extends Error {
   verdict: boolean | undefined;
@@ -95,11 +98,17 @@ export async function runAttempts<T>(spec: AttemptSpec<T>): Promise<LoopResult<T
         success = { value, scope };
       },
       {
+        // Every option p-retry defaults is given (with p-retry's own default where Oncely has no other):
+        // it fills missing ones with `??=` on a spread copy, which costs more than the rest of the call.
         retries: policy.retries,
+        factor: 1,
         minTimeout: 0,
         maxTimeout: 0,
-        factor: 1,
-        ...(signal === undefined ? {} : { signal }),
+        maxRetryTime: Number.POSITIVE_INFINITY,
+        randomize: false,
+        onFailedAttempt: noop,
+        shouldConsumeRetry: always,
+        signal,
         shouldRetry: async ({ error }) => {
           if (!(error instanceof FailedAttempt)) return false;
           const attempt = error as FailedAttempt<T>;
