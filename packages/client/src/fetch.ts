@@ -13,6 +13,7 @@ import {
 import { runAttempts } from './attempt-loop.js';
 import { type BodyFactory, isStreamBody, prepareBody } from './body.js';
 import { CallState } from './call-state.js';
+import { assertFetchable } from './request-check.js';
 import { type Failure, errorFailure, responseFailure } from './classify-failure.js';
 import { ClientErrorCode, isOncelyClientError } from './errors.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
@@ -94,7 +95,7 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
     const url = request === undefined ? input : request.url;
     const method = rest.method ?? request?.method ?? 'GET';
     // Fail on a bad URL or method now: afterwards, a TypeError from fetch means a network error.
-    if (request === undefined) new Request(url, { method });
+    if (request === undefined) assertFetchable(url, method);
     const headers = new Headers(initHeaders ?? request?.headers);
     const signal = initSignal ?? request?.signal ?? undefined;
 
