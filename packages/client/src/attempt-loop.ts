@@ -2,7 +2,7 @@ import pRetry, { AbortError } from 'p-retry';
 import type { CallState } from './call-state.js';
 import type { Failure } from './classify-failure.js';
 import { ClientErrorCode } from './errors.js';
-import { type AttemptScope, createAttemptScope } from './signals.js';
+import type { AttemptScope } from './signals.js';
 
 /** What the loop needs from the fetch wrapper or `retry()`. */
 export interface AttemptSpec<T> {
@@ -76,8 +76,7 @@ export async function runAttempts<T>(spec: AttemptSpec<T>): Promise<LoopResult<T
             call.error(ClientErrorCode.deadlineExceeded, `Deadline of ${policy.deadline} ms exceeded.`),
           );
         }
-        const timers = call.timers();
-        const scope = createAttemptScope(signal, timers.attempt, timers.deadline);
+        const scope = call.openScope(signal);
         let value: T;
         try {
           value = await spec.attempt(scope);

@@ -4,7 +4,7 @@ import { CallState } from './call-state.js';
 import { type Failure, codeFailure, errorFailure, responseFailure } from './classify-failure.js';
 import { type OncelyClientError, isOncelyClientError } from './errors.js';
 import type { ResolvedClientOptions } from './options.js';
-import { type AttemptScope, createAttemptScope } from './signals.js';
+import type { AttemptScope } from './signals.js';
 
 /** Where the state of one logical request lives on its axios config (it survives axios-retry's re-dispatch). */
 export const STATE = 'oncely';
@@ -31,8 +31,7 @@ export class AxiosCall {
   /** Arms the timers of the next attempt; returns the signal its config must carry. */
   startAttempt(): AbortSignal {
     this.scope?.dispose();
-    const timers = this.call.timers();
-    this.scope = createAttemptScope(this.signal, timers.attempt, timers.deadline);
+    this.scope = this.call.openScope(this.signal);
     return this.scope.signal;
   }
 

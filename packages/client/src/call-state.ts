@@ -3,7 +3,7 @@ import type { Failure } from './classify-failure.js';
 import { type ClientErrorCodeValue, ClientErrorCode, OncelyClientError } from './errors.js';
 import type { ResolvedClientOptions } from './options.js';
 import { type RetryInfo, recordRetryInfo } from './retry-info.js';
-import type { ScopeTimer } from './signals.js';
+import { type AttemptScope, type ScopeReasons, createAttemptScope } from './signals.js';
 
 const now = (): number => performance.now();
 
@@ -11,7 +11,7 @@ const now = (): number => performance.now();
  * The bookkeeping of one logical call — its key, attempts, delays, budget tokens and deadline — shared
  * by the fetch wrapper, `retry()` and the axios integration, so all three apply one policy one way.
  */
-export class CallState {
+export class CallState implements ScopeReasons {
   readonly startedAt = now();
   attempts = 0;
   readonly delays: number[] = [];
@@ -61,30 +61,36 @@ export class CallState {
   }
 
   /**
-   * Timers of the next attempt: `attemptTimeout`, cut short by the deadline when that comes first
-   * (then the attempt ends with a deadline error, which is not retried).
+   * The scope of the next attempt: its signal follows `parent`, its timer is `attemptTimeout`, cut
+   * short by the deadline when that comes first (then the attempt ends with a deadline error, which
+   * is not retried).
    */
-  timers(): { attempt: ScopeTimer | undefined; deadline: ScopeTimer | undefined } {
+  openScope(parent: AbortSignal | undefined): AttemptScope {
     const { attemptTimeout, deadline } = this.options.policy;
     const remaining = this.remaining();
-    const deadlineTimer = Number.isFinite(deadline)
-      ? {
-          ms: remaining,
-          reason: () => this.error(ClientErrorCode.deadlineExceeded, `Deadline of ${deadline} ms exceeded.`),
-        }
-      : undefined;
-    const attemptTimer =
-      Number.isFinite(attemptTimeout) && attemptTimeout < remaining
-        ? {
-            ms: attemptTimeout,
-            reason: () =>
-              this.error(
-                ClientErrorCode.attemptTimeout,
-                `Attempt ${this.attempts} timed out after ${attemptTimeout} ms.`,
-              ),
-          }
-        : undefined;
-    return { attempt: attemptTimer, deadline: deadlineTimer };
+    return createAttemptScope(
+      parent,
+      Number.isFinite(attemptTimeout) && attemptTimeout < remaining ? attemptTimeout : undefined,
+      Number.isFinite(deadline) ? remaining : undefined,
+      this,
+    );
+  }
+
+  /** The reason an attempt timer aborts with (read when it fires). */
+  attemptTimedOut(): OncelyClientError {
+    const { attemptTimeout } = this.options.policy;
+    return this.error(
+      ClientErrorCode.attemptTimeout,
+      `Attempt ${this.attempts} timed out after ${attemptTimeout} ms.`,
+    );
+  }
+
+  /** The reason a deadline timer aborts with (read when it fires). */
+  deadlineCame(): OncelyClientError {
+    return this.error(
+      ClientErrorCode.deadlineExceeded,
+      `Deadline of ${this.options.policy.deadline} ms exceeded.`,
+    );
   }
 
   /**

@@ -26,10 +26,12 @@ export function abortableSleep(ms: number, signal: AbortSignal | undefined): Pro
   });
 }
 
-/** A timer whose expiry aborts the scope with `reason()`. */
-export interface ScopeTimer {
-  ms: number;
-  reason: () => unknown;
+/** What a scope's timers abort it with: asked only when one fires. */
+export interface ScopeReasons {
+  /** The reason of an attempt cut by `attemptTimeout`. */
+  attemptTimedOut(): unknown;
+  /** The reason of an attempt cut by the deadline. */
+  deadlineCame(): unknown;
 }
 
 /**
@@ -44,57 +46,83 @@ export interface AttemptScope {
   dispose(): void;
 }
 
+/**
+ * A scope whose attempt timer fires after `attemptMs` and deadline timer after `deadlineMs`
+ * (`undefined` or not finite: none), aborting with the matching reason from `reasons`.
+ */
 export function createAttemptScope(
   parent: AbortSignal | undefined,
-  attemptTimer: ScopeTimer | undefined,
-  deadlineTimer: ScopeTimer | undefined,
+  attemptMs: number | undefined,
+  deadlineMs: number | undefined,
+  reasons: ScopeReasons,
 ): AttemptScope {
-  const controller = new AbortController();
-  const { signal, unlink } = follow(parent, controller);
-  const arm = (timer: ScopeTimer | undefined): ReturnType<typeof setTimeout> | undefined => {
-    if (timer === undefined || !Number.isFinite(timer.ms)) return undefined;
-    const handle = setTimeout(
-      () => controller.abort(timer.reason()),
-      Math.min(Math.max(0, timer.ms), MAX_TIMER),
-    );
-    // A timer that only bounds a body read must not keep a Node process alive.
-    (handle as { unref?: () => void }).unref?.();
-    return handle;
-  };
-  const attemptHandle = arm(attemptTimer);
-  const deadlineHandle = arm(deadlineTimer);
-  return {
-    signal,
-    settle() {
-      clearTimeout(attemptHandle);
-    },
-    dispose() {
-      clearTimeout(attemptHandle);
-      clearTimeout(deadlineHandle);
-      unlink();
-    },
-  };
+  return new Scope(parent, attemptMs, deadlineMs, reasons);
 }
 
-/**
- * A signal that aborts when `parent` or `own` does, with the first one's reason. `AbortSignal.any`
- * (Node 20.3+, current browsers) holds the link weakly: a successful response whose body is read
- * later — or never — leaves no listener behind on a long-lived caller signal. Where it is missing, or
- * `parent` is not this realm's `AbortSignal` (e.g. jsdom's, which `any` rejects), a listener links
- * them until `unlink()`.
- */
-function follow(
-  parent: AbortSignal | undefined,
-  own: AbortController,
-): { signal: AbortSignal; unlink: () => void } {
-  if (parent === undefined) return { signal: own.signal, unlink: () => undefined };
-  if (typeof AbortSignal.any === 'function' && parent instanceof AbortSignal) {
-    return { signal: AbortSignal.any([parent, own.signal]), unlink: () => undefined };
+type TimerHandle = ReturnType<typeof setTimeout>;
+
+/** One class, no closures: a scope is made for every attempt of every call. */
+class Scope implements AttemptScope {
+  readonly signal: AbortSignal;
+  readonly controller = new AbortController();
+  private readonly attemptHandle: TimerHandle | undefined;
+  private readonly deadlineHandle: TimerHandle | undefined;
+  /** The listener that links a caller's signal `AbortSignal.any` cannot take (see the constructor). */
+  private readonly onParentAbort: (() => void) | undefined;
+
+  constructor(
+    private readonly parent: AbortSignal | undefined,
+    attemptMs: number | undefined,
+    deadlineMs: number | undefined,
+    readonly reasons: ScopeReasons,
+  ) {
+    // `AbortSignal.any` (Node 20.3+, current browsers) holds the link to the caller's signal weakly, so
+    // a successful response whose body is read later — or never — leaves no listener behind on a
+    // long-lived caller signal. Where it is missing, or the signal is not this realm's `AbortSignal`
+    // (e.g. jsdom's, which `any` rejects), a listener links them until `dispose()`.
+    const own = this.controller;
+    if (parent === undefined) {
+      this.signal = own.signal;
+    } else if (typeof AbortSignal.any === 'function' && parent instanceof AbortSignal) {
+      this.signal = AbortSignal.any([parent, own.signal]);
+    } else {
+      this.signal = own.signal;
+      const onParentAbort = (): void => own.abort(parent.reason);
+      if (parent.aborted) own.abort(parent.reason);
+      else {
+        parent.addEventListener('abort', onParentAbort, { once: true });
+        this.onParentAbort = onParentAbort;
+      }
+    }
+    this.attemptHandle = arm(attemptMs, attemptTimerFired, this);
+    this.deadlineHandle = arm(deadlineMs, deadlineTimerFired, this);
   }
-  const onParentAbort = (): void => own.abort(parent.reason);
-  if (parent.aborted) own.abort(parent.reason);
-  else parent.addEventListener('abort', onParentAbort, { once: true });
-  return { signal: own.signal, unlink: () => parent.removeEventListener('abort', onParentAbort) };
+
+  settle(): void {
+    clearTimeout(this.attemptHandle);
+  }
+
+  dispose(): void {
+    clearTimeout(this.attemptHandle);
+    clearTimeout(this.deadlineHandle);
+    if (this.onParentAbort !== undefined) this.parent!.removeEventListener('abort', this.onParentAbort);
+  }
+}
+
+function arm(ms: number | undefined, fire: (scope: Scope) => void, scope: Scope): TimerHandle | undefined {
+  if (ms === undefined || !Number.isFinite(ms)) return undefined;
+  const handle = setTimeout(fire, Math.min(Math.max(0, ms), MAX_TIMER), scope);
+  // A timer that only bounds a body read must not keep a Node process alive.
+  (handle as { unref?: () => void }).unref?.();
+  return handle;
+}
+
+function attemptTimerFired(scope: Scope): void {
+  scope.controller.abort(scope.reasons.attemptTimedOut());
+}
+
+function deadlineTimerFired(scope: Scope): void {
+  scope.controller.abort(scope.reasons.deadlineCame());
 }
 
 /** Settles like `promise`, or rejects with `signal.reason` as soon as `signal` aborts. */
