@@ -34,6 +34,12 @@ export class MemoryStore implements IdempotencyStore {
   readonly #maxEntries: number;
   readonly #now: () => number;
   #lastToken = 0;
+  /**
+   * Walks the records oldest first, kept between evictions. A fresh `keys()` iterator would start at
+   * the front of the Map's table and step over every slot evicted since the last compaction (up to
+   * about twice `maxEntries`) on each eviction; this one only ever moves forward.
+   */
+  #oldest: Iterator<string> | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     const { maxEntries = 10_000, now = Date.now } = options;
@@ -53,6 +59,7 @@ export class MemoryStore implements IdempotencyStore {
   /** Forgets every record. */
   clear(): void {
     this.#records.clear();
+    this.#oldest = undefined;
   }
 
   async claim({ key, fingerprint, leaseMs, ttlMs }: ClaimRequest): Promise<ClaimResult> {
@@ -143,8 +150,13 @@ export class MemoryStore implements IdempotencyStore {
 
   #evict(): void {
     while (this.#records.size > this.#maxEntries) {
-      const oldest = this.#records.keys().next();
-      if (oldest.done === true) return;
+      let oldest = this.#oldest?.next();
+      if (oldest === undefined || oldest.done === true) {
+        // Exhausted iterators stay done: start a new walk from the (compacted) front.
+        this.#oldest = this.#records.keys();
+        oldest = this.#oldest.next();
+        if (oldest.done === true) return;
+      }
       this.#records.delete(oldest.value);
     }
   }
