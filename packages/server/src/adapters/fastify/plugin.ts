@@ -1,4 +1,4 @@
-import { Readable } from 'node:stream';
+import { ServerResponse } from 'node:http';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import fp from 'fastify-plugin';
 import { createIdempotencyEngine } from '../../engine/engine.js';
@@ -6,9 +6,12 @@ import type { IdempotencyEngine } from '../../engine/engine.js';
 import { readKeyHeader } from '../../engine/key-header.js';
 import type { IdempotencyOptions } from '../../engine/options.js';
 import { requestTooLargeResponse } from '../../engine/problems.js';
-import { BODY_TOO_LARGE, isBodyTooLarge, isTransactional } from '../../engine/types.js';
-import type { BodyTooLarge, Decision, Execution } from '../../engine/types.js';
+import { isBodyTooLarge, isTransactional } from '../../engine/types.js';
+import type { Decision, Execution, PreparedResponse } from '../../engine/types.js';
+import { keyHeaderLines } from '../node-http/key-header-lines.js';
 import { captureFastifyPayload } from './capture-payload.js';
+import { bodyStream, bytesOfParsedBody, readPayload } from './read-payload.js';
+import { setReplyHeaders } from './reply-headers.js';
 import { startFastifyTransaction } from './transaction.js';
 import type { FastifyTransaction } from './transaction.js';
 
@@ -32,7 +35,7 @@ interface RequestState {
   transaction?: FastifyTransaction;
 }
 
-const encoder = new TextEncoder();
+type WithState = FastifyRequest & Record<symbol, RequestState | null>;
 
 /**
  * Hooks used: `preParsing` keeps the raw body bytes (parsers only see them once), up to the smaller
@@ -43,7 +46,14 @@ const encoder = new TextEncoder();
 const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = async (fastify, options) => {
   const engine = createIdempotencyEngine<FastifyRequest>(options);
   const routeEngines = new WeakMap<object, IdempotencyEngine<FastifyRequest>>();
-  const states = new WeakMap<FastifyRequest, RequestState>();
+  // Per-request state in a request decorator (a property every request is built with), not a WeakMap.
+  // A symbol of this registration: two registrations never share it.
+  const kState = Symbol('oncely.fastify');
+  fastify.decorateRequest(kState, null);
+  const stateOf = (request: FastifyRequest): RequestState | null => (request as WithState)[kState] ?? null;
+  const setState = (request: FastifyRequest, state: RequestState): void => {
+    (request as WithState)[kState] = state;
+  };
 
   const routeEngine = (config: Partial<FastifyIdempotencyOptions>): IdempotencyEngine<FastifyRequest> => {
     let found = routeEngines.get(config);
@@ -61,24 +71,27 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
     if (config !== undefined && config !== false) routeEngine(config);
   });
 
-  const engineFor = (request: FastifyRequest): IdempotencyEngine<FastifyRequest> | undefined => {
-    const config = request.routeOptions.config.idempotency;
+  const engineFor = (
+    config: FastifyRouteIdempotencyOptions | undefined,
+  ): IdempotencyEngine<FastifyRequest> | undefined => {
     if (config === false) return undefined;
     return config === undefined ? engine : routeEngine(config);
   };
 
   // Callback style: a refused body is answered here, and `done` is then never called.
   fastify.addHook('preParsing', function idempotencyPreParsing(request, reply, payload, done) {
-    const found = engineFor(request);
+    // A getter that builds a new object on every read: read it once.
+    const route = request.routeOptions;
+    const found = engineFor(route.config.idempotency);
     if (found === undefined) return done(null, payload);
     const state: RequestState = { engine: found };
-    states.set(request, state);
+    setState(request, state);
     if (!found.options.methods.has(request.method)) return done(null, payload);
     // Without a valid key the body is not ours to read: preHandler passes the request or answers 400.
     const header = readKeyHeader(keyHeaderOf(request));
     if (header.kind !== 'valid') return done(null, payload);
     // Never more than Fastify itself would parse for this route.
-    const limit = Math.min(found.options.maxRequestBytes, request.routeOptions.bodyLimit);
+    const limit = Math.min(found.options.maxRequestBytes, route.bodyLimit);
     readPayload(payload, limit, request.headers['content-length']).then(
       (body) => {
         if (isBodyTooLarge(body)) {
@@ -88,19 +101,19 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
         }
         state.body = body;
         // Fastify checks the bytes it parses against Content-Length through this property.
-        done(null, Object.assign(Readable.from([body]), { receivedEncodedLength: body.byteLength }));
+        done(null, bodyStream(body));
       },
       (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
     );
   });
 
   const claimFor = async (request: FastifyRequest): Promise<Decision | undefined> => {
-    let state = states.get(request);
-    if (state === undefined) {
-      const found = engineFor(request);
+    let state = stateOf(request);
+    if (state === null) {
+      const found = engineFor(request.routeOptions.config.idempotency);
       if (found === undefined) return undefined;
       state = { engine: found };
-      states.set(request, state);
+      setState(request, state);
     }
     const url = request.url;
     const queryStart = url.indexOf('?');
@@ -127,7 +140,7 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
         if (decision === undefined || decision.action === 'pass') return done();
         // Answered here: a hook that replies does not call done().
         if (decision.action === 'respond') return void sendPrepared(reply, decision.response);
-        const state = states.get(request)!;
+        const state = stateOf(request)!;
         const { execution } = decision;
         state.execution = execution;
         if (!isTransactional(execution)) return done();
@@ -141,91 +154,36 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
     );
   });
 
-  fastify.addHook('onSend', async (request, reply, payload) => {
-    const state = states.get(request);
-    if (state?.transaction !== undefined) return state.transaction.settle(reply, payload);
-    if (state?.execution === undefined) return payload;
-    return captureFastifyPayload(reply, payload, state.execution);
+  // Callback style: a request with nothing to store goes on at once, without a promise.
+  fastify.addHook('onSend', function idempotencyOnSend(request, reply, payload, done) {
+    const state = stateOf(request);
+    const pending =
+      state?.transaction !== undefined
+        ? state.transaction.settle(reply, payload)
+        : state?.execution !== undefined
+          ? captureFastifyPayload(reply, payload, state.execution)
+          : undefined;
+    if (pending === undefined) return done(null, payload);
+    pending.then(
+      (sent) => done(null, sent),
+      (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
+    );
   });
 };
 
-function sendPrepared(
-  reply: FastifyReply,
-  response: { status: number; headers: ReadonlyArray<readonly [string, string]>; body: Uint8Array },
-): FastifyReply {
+function sendPrepared(reply: FastifyReply, response: PreparedResponse): FastifyReply {
+  // Fastify writes the head, then the body, then ends: uncorked, a Buffer body leaves in a write of
+  // its own. Corked, head and body leave together; the response's end() uncorks the socket.
+  if (reply.raw instanceof ServerResponse) reply.raw.socket?.cork();
   reply.code(response.status);
-  const grouped = new Map<string, string[]>();
-  for (const [name, value] of response.headers) grouped.set(name, [...(grouped.get(name) ?? []), value]);
-  for (const [name, values] of grouped) reply.header(name, values.length === 1 ? values[0] : values);
+  setReplyHeaders(reply, response.headers);
   const { buffer, byteOffset, byteLength } = response.body;
   return reply.send(Buffer.from(buffer, byteOffset, byteLength));
 }
 
 /** The key header; headersDistinct shows a repeated header line by line (`inject()` requests lack it). */
 function keyHeaderOf(request: FastifyRequest): string | string[] | undefined {
-  return (
-    (request.raw.headersDistinct as Record<string, string[]> | undefined)?.['idempotency-key'] ??
-    request.headers['idempotency-key']
-  );
-}
-
-/**
- * Reads `payload` to its end, holding at most `limit` bytes: a declared length above it is refused
- * before reading, a longer stream as soon as its running total crosses it (then left paused, unread).
- */
-function readPayload(
-  payload: Readable,
-  limit: number,
-  declared: string | undefined,
-): Promise<Buffer | BodyTooLarge> {
-  if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
-    return Promise.resolve(BODY_TOO_LARGE);
-  }
-  return new Promise<Buffer | BodyTooLarge>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = (): void => {
-      payload.off('data', onData);
-      payload.off('end', onEnd);
-      payload.off('error', onError);
-      payload.off('close', onClose);
-    };
-    const onData = (chunk: Buffer | string): void => {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      size += bytes.byteLength;
-      if (size > limit) {
-        cleanup();
-        payload.pause();
-        chunks.length = 0;
-        resolve(BODY_TOO_LARGE);
-        return;
-      }
-      chunks.push(bytes);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(Buffer.concat(chunks));
-    };
-    const onError = (error: Error): void => {
-      cleanup();
-      reject(error);
-    };
-    const onClose = (): void => {
-      cleanup();
-      reject(new Error('The request was aborted before its body was read.'));
-    };
-    payload.on('data', onData);
-    payload.on('end', onEnd);
-    payload.on('error', onError);
-    payload.on('close', onClose);
-  });
-}
-
-function bytesOfParsedBody(body: unknown): Uint8Array {
-  if (body instanceof Uint8Array) return body;
-  if (typeof body === 'string') return encoder.encode(body);
-  if (body === undefined || body === null) return new Uint8Array(0);
-  return encoder.encode(JSON.stringify(body) ?? '');
+  return keyHeaderLines(request.raw);
 }
 
 /** The Fastify plugin (wrapped with `fastify-plugin`, so its hooks cover the routes of the parent). */

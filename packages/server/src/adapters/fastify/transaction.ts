@@ -2,6 +2,7 @@ import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
 import type { CapturedResponse, PreparedResponse, TransactionalExecution } from '../../engine/types.js';
 import { isStreamingContentType } from '../web/streaming.js';
+import { setReplyHeaders } from './reply-headers.js';
 
 /** A transactional execution in flight between `preHandler` and `onSend`. */
 export interface FastifyTransaction {
@@ -109,9 +110,7 @@ async function holdPayload(
 function replacePayload(reply: FastifyReply, response: PreparedResponse): Buffer {
   for (const name of Object.keys(reply.getHeaders())) reply.removeHeader(name);
   reply.code(response.status);
-  const grouped = new Map<string, string[]>();
-  for (const [name, value] of response.headers) grouped.set(name, [...(grouped.get(name) ?? []), value]);
-  for (const [name, values] of grouped) reply.header(name, values.length === 1 ? values[0] : values);
+  setReplyHeaders(reply, response.headers);
   const { buffer, byteOffset, byteLength } = response.body;
   return Buffer.from(buffer, byteOffset, byteLength);
 }
