@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { EngineRequest } from '../../engine/types.js';
+import { keyHeaderLines } from './key-header-lines.js';
 import { readRequestBody } from './read-request-body.js';
 
 /**
@@ -9,12 +10,11 @@ import { readRequestBody } from './read-request-body.js';
  */
 export function toEngineRequest(req: IncomingMessage, url = req.url ?? '/'): EngineRequest {
   const queryStart = url.indexOf('?');
-  const distinct = (req as { headersDistinct?: Record<string, string[] | undefined> }).headersDistinct;
   return {
     method: req.method ?? 'GET',
     path: queryStart === -1 ? url : url.slice(0, queryStart),
     query: queryStart === -1 ? '' : url.slice(queryStart + 1),
-    keyHeader: distinct?.['idempotency-key'] ?? req.headers['idempotency-key'],
+    keyHeader: keyHeaderLines(req),
     headers: req.headers,
     readBody: (maxBytes) => readRequestBody(req, maxBytes),
   };

@@ -7,6 +7,7 @@ const STREAMING_TYPES = ['text/event-stream', 'application/x-ndjson+stream'];
 /** Whether a content type names an endless stream (Server-Sent Events). */
 export function isStreamingContentType(value: unknown): boolean {
   if (typeof value !== 'string') return false;
-  const type = value.split(';', 1)[0]!.trim().toLowerCase();
+  const end = value.indexOf(';');
+  const type = (end === -1 ? value : value.slice(0, end)).trim().toLowerCase();
   return STREAMING_TYPES.includes(type);
 }
