@@ -16,7 +16,7 @@ export interface AttemptSpec<T> {
   /** Runs one attempt under `scope.signal`. */
   attempt(scope: AttemptScope): Promise<T>;
   /** Judges a value the attempt produced: a retryable answer (e.g. a 503 response) is a failure. */
-  judge(value: T, scope: AttemptScope): Promise<Failure | undefined>;
+  judge(value: T, scope: AttemptScope): Failure | undefined | Promise<Failure | undefined>;
   /** Judges an error the attempt threw. */
   describe(error: unknown): Failure;
   /** Frees what a failed value holds before it is retried (e.g. cancels a response body). */
@@ -87,7 +87,8 @@ export async function runAttempts<T>(spec: AttemptSpec<T>): Promise<LoopResult<T
         let failure: Failure | undefined;
         try {
           // Still under the attempt timer: judging may read a (small) problem body.
-          failure = await spec.judge(value, scope);
+          const judged = spec.judge(value, scope);
+          failure = judged instanceof Promise ? await judged : judged;
         } catch (error) {
           scope.dispose();
           throw new FailedAttempt<T>(spec.describe(error), scope, false);

@@ -3,6 +3,8 @@ export type BodyFactory = () => BodyInit | null | PromiseLike<BodyInit | null>;
 
 /** A request body made ready to be sent, and re-sent, as the same bytes. */
 export interface PreparedBody {
+  /** The body every attempt sends, when it is the same value each time; `undefined`: ask `next()`. */
+  readonly fixed: BodyInit | null | undefined;
   /** The body of the next attempt. */
   next(): Promise<BodyInit | null>;
   /** Whether it can be sent more than once. */
@@ -11,7 +13,7 @@ export interface PreparedBody {
   readonly contentType: string | undefined;
 }
 
-const NO_BODY: PreparedBody = { next: () => Promise.resolve(null), replayable: true, contentType: undefined };
+const NO_BODY: PreparedBody = fixed(null, undefined);
 
 /**
  * Prepares a body so every attempt sends the same bytes:
@@ -22,11 +24,20 @@ const NO_BODY: PreparedBody = { next: () => Promise.resolve(null), replayable: t
  *   change the bytes (and the server's fingerprint) on every retry;
  * - a ReadableStream (or any other one-shot body) is sent once and is not replayable;
  * - a {@link BodyFactory} is called for each attempt.
+ *
+ * Only FormData needs to wait (for its serialisation); every other body is prepared at once.
  */
-export async function prepareBody(body: BodyInit | BodyFactory | null | undefined): Promise<PreparedBody> {
+export function prepareBody(
+  body: BodyInit | BodyFactory | null | undefined,
+): PreparedBody | Promise<PreparedBody> {
   if (body === null || body === undefined) return NO_BODY;
   if (typeof body === 'function') {
-    return { next: async () => (await body()) ?? null, replayable: true, contentType: undefined };
+    return {
+      fixed: undefined,
+      next: async () => (await body()) ?? null,
+      replayable: true,
+      contentType: undefined,
+    };
   }
   if (typeof body === 'string' || isBlob(body)) return fixed(body, undefined);
   if (body instanceof ArrayBuffer) return fixed(body.slice(0), undefined);
@@ -37,14 +48,11 @@ export async function prepareBody(body: BodyInit | BodyFactory | null | undefine
   }
   if (body instanceof URLSearchParams)
     return fixed(body.toString(), 'application/x-www-form-urlencoded;charset=UTF-8');
-  if (typeof FormData !== 'undefined' && body instanceof FormData) {
-    const serialised = new Response(body);
-    const bytes = new Uint8Array(await serialised.arrayBuffer());
-    return fixed(bytes, serialised.headers.get('content-type') ?? undefined);
-  }
+  if (typeof FormData !== 'undefined' && body instanceof FormData) return serialiseFormData(body);
   // ReadableStream, async iterables and other one-shot bodies.
   let sent = false;
   return {
+    fixed: undefined,
     next: () => {
       if (sent) return Promise.reject(new TypeError('The request body stream was already sent.'));
       sent = true;
@@ -63,8 +71,14 @@ export function isStreamBody(body: unknown): boolean {
   );
 }
 
-function fixed(body: BodyInit, contentType: string | undefined): PreparedBody {
-  return { next: () => Promise.resolve(body), replayable: true, contentType };
+async function serialiseFormData(body: FormData): Promise<PreparedBody> {
+  const serialised = new Response(body);
+  const bytes = new Uint8Array(await serialised.arrayBuffer());
+  return fixed(bytes, serialised.headers.get('content-type') ?? undefined);
+}
+
+function fixed(body: BodyInit | null, contentType: string | undefined): PreparedBody {
+  return { fixed: body, next: () => Promise.resolve(body), replayable: true, contentType };
 }
 
 function isBlob(value: unknown): value is Blob {

@@ -7,6 +7,9 @@ import { type AttemptScope, type ScopeReasons, createAttemptScope } from './sign
 
 const now = (): number => performance.now();
 
+/** The delays and reasons of a call that made no retry. */
+const NONE: readonly never[] = Object.freeze([]);
+
 /**
  * The bookkeeping of one logical call — its key, attempts, delays, budget tokens and deadline — shared
  * by the fetch wrapper, `retry()` and the axios integration, so all three apply one policy one way.
@@ -14,8 +17,11 @@ const now = (): number => performance.now();
 export class CallState implements ScopeReasons {
   readonly startedAt = now();
   attempts = 0;
-  readonly delays: number[] = [];
-  readonly reasons: string[] = [];
+  /** Total time slept between attempts, in ms: the sum of the delays, in order. */
+  totalDelay = 0;
+  /** Each backoff sleep and its reason; made at the first retry (most calls have none). */
+  private delays: number[] | undefined;
+  private reasons: string[] | undefined;
   /** Budget tokens the retries of this call took (refunded on success). */
   acquired = 0;
   private backoff: BackoffState = INITIAL_BACKOFF_STATE;
@@ -24,10 +30,6 @@ export class CallState implements ScopeReasons {
     readonly options: ResolvedClientOptions,
     readonly idempotencyKey: string | undefined,
   ) {}
-
-  get totalDelay(): number {
-    return this.delays.reduce((sum, delay) => sum + delay, 0);
-  }
 
   /** Time left before the deadline, in ms (`Infinity` without one). */
   remaining(): number {
@@ -39,8 +41,8 @@ export class CallState implements ScopeReasons {
       idempotencyKey: this.idempotencyKey,
       attempts: this.attempts,
       totalDelay: this.totalDelay,
-      delays: Object.freeze([...this.delays]),
-      reasons: Object.freeze([...this.reasons]),
+      delays: this.delays === undefined ? NONE : Object.freeze([...this.delays]),
+      reasons: this.reasons === undefined ? NONE : Object.freeze([...this.reasons]),
     });
   }
 
@@ -144,8 +146,9 @@ export class CallState implements ScopeReasons {
 
   /** Records a finished backoff sleep. */
   slept(delay: number, reason: string): void {
-    this.delays.push(delay);
-    this.reasons.push(reason);
+    this.totalDelay += delay;
+    (this.delays ??= []).push(delay);
+    (this.reasons ??= []).push(reason);
   }
 
   /** The call succeeded: refund the budget, record the info on `result`, fire `onSuccess`. */

@@ -103,9 +103,10 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
     if (idempotencyKey !== undefined && !headers.has(IDEMPOTENCY_KEY_HEADER))
       headers.set(IDEMPOTENCY_KEY_HEADER, formatIdempotencyKeyHeader(idempotencyKey));
 
-    const prepared = await prepareBody(
+    const preparing = prepareBody(
       body !== undefined ? body : request?.body ? await request.arrayBuffer() : null,
     );
+    const prepared = preparing instanceof Promise ? await preparing : preparing;
     if (prepared.contentType !== undefined && !headers.has('content-type'))
       headers.set('content-type', prepared.contentType);
     const base = request === undefined ? {} : requestFields(request);
@@ -120,7 +121,7 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
         : `${upper} without an idempotency key is not retried`,
       replayable: prepared.replayable,
       async attempt(scope) {
-        const attemptBody = await prepared.next();
+        const attemptBody = prepared.fixed !== undefined ? prepared.fixed : await prepared.next();
         const response = await baseFetch(url, {
           ...base,
           ...rest,
@@ -191,8 +192,11 @@ function resolveKey(
  * problem document's `type` is read (from a clone, so the caller can still read the body) only where
  * it matters: 409 "in progress", 422 "key reused" and 500 "response not replayable".
  */
-async function judgeResponse(response: Response): Promise<Failure | undefined> {
-  if (response.status < 400) return undefined;
+function judgeResponse(response: Response): Failure | undefined | Promise<Failure | undefined> {
+  return response.status < 400 ? undefined : judgeFailedResponse(response);
+}
+
+async function judgeFailedResponse(response: Response): Promise<Failure | undefined> {
   let problemType: string | undefined;
   const contentType = response.headers.get('content-type') ?? '';
   if (

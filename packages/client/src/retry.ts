@@ -84,7 +84,7 @@ async function runRetry<T>(
         ),
         scope.signal,
       ),
-    judge: () => Promise.resolve(undefined),
+    judge: () => undefined,
     describe: (error) => errorFailure(error),
   });
   result.scope.dispose();
