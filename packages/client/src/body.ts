@@ -13,7 +13,20 @@ export interface PreparedBody {
   readonly contentType: string | undefined;
 }
 
-const NO_BODY: PreparedBody = fixed(null, undefined);
+/** A body sent as the same value on every attempt (a class: one is made per call). */
+class FixedBody implements PreparedBody {
+  readonly replayable = true;
+  constructor(
+    readonly fixed: BodyInit | null,
+    readonly contentType: string | undefined,
+  ) {}
+
+  next(): Promise<BodyInit | null> {
+    return Promise.resolve(this.fixed);
+  }
+}
+
+const NO_BODY: PreparedBody = new FixedBody(null, undefined);
 
 /**
  * Prepares a body so every attempt sends the same bytes:
@@ -78,7 +91,7 @@ async function serialiseFormData(body: FormData): Promise<PreparedBody> {
 }
 
 function fixed(body: BodyInit | null, contentType: string | undefined): PreparedBody {
-  return { fixed: body, next: () => Promise.resolve(body), replayable: true, contentType };
+  return new FixedBody(body, contentType);
 }
 
 function isBlob(value: unknown): value is Blob {

@@ -109,7 +109,7 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
     const prepared = preparing instanceof Promise ? await preparing : preparing;
     if (prepared.contentType !== undefined && !headers.has('content-type'))
       headers.set('content-type', prepared.contentType);
-    const base = request === undefined ? {} : requestFields(request);
+    const base = request === undefined ? undefined : requestFields(request);
 
     const call = new CallState(resolved, idempotencyKey);
     const upper = method.toUpperCase();
@@ -122,22 +122,21 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
       replayable: prepared.replayable,
       async attempt(scope) {
         const attemptBody = prepared.fixed !== undefined ? prepared.fixed : await prepared.next();
-        const response = await baseFetch(url, {
+        const attemptInit: RequestInit & { duplex?: 'half' } = {
           ...base,
           ...rest,
           method,
           headers,
           body: attemptBody,
           signal: scope.signal,
-          ...(isStreamBody(attemptBody) ? { duplex: 'half' } : {}),
-        });
+        };
+        if (isStreamBody(attemptBody)) attemptInit.duplex = 'half';
+        const response = await baseFetch(url, attemptInit);
         return bufferResponse ? await buffer(response) : response;
       },
       judge: judgeResponse,
-      describe: (error) => errorFailure(error, { fromFetch: true }),
-      async discard(response) {
-        await response.body?.cancel().catch(() => undefined);
-      },
+      describe: describeFetchError,
+      discard: discardResponse,
     });
 
     if (result.ok) {
@@ -206,6 +205,15 @@ async function judgeFailedResponse(response: Response): Promise<Failure | undefi
     problemType = readProblemType(await response.clone().text());
   }
   return responseFailure({ status: response.status, headers: response.headers, problemType }, { response });
+}
+
+function describeFetchError(error: unknown): Failure {
+  return errorFailure(error, { fromFetch: true });
+}
+
+/** Frees a response that is retried. */
+async function discardResponse(response: Response): Promise<void> {
+  await response.body?.cancel().catch(() => undefined);
 }
 
 /** Reads the whole body now; a reset mid-body rejects here, inside the attempt, and is retried. */
