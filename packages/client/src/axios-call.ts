@@ -113,12 +113,16 @@ export function isStream(data: unknown): boolean {
   );
 }
 
+export function isFormData(data: unknown): data is FormData {
+  return typeof FormData !== 'undefined' && data instanceof FormData;
+}
+
 /**
  * Serialises FormData once: axios picks a new random multipart boundary on each dispatch, which would
  * change the bytes — and the server's fingerprint — on every retry.
  */
 export async function serialiseFormData(config: Config): Promise<void> {
-  if (typeof FormData === 'undefined' || !(config.data instanceof FormData)) return;
+  if (!isFormData(config.data)) return;
   const serialised = new Response(config.data);
   config.data = await serialised.arrayBuffer();
   config.headers.set('Content-Type', serialised.headers.get('content-type'));

@@ -11,7 +11,15 @@ import {
 } from '@oncely/core';
 import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import axiosRetryImport from 'axios-retry';
-import { type Config, AxiosCall, STATE, isStream, serialiseFormData, stateOf } from './axios-call.js';
+import {
+  type Config,
+  AxiosCall,
+  STATE,
+  isFormData,
+  isStream,
+  serialiseFormData,
+  stateOf,
+} from './axios-call.js';
 import { runBeforeRequestInterceptors } from './axios-interceptors.js';
 import { ClientErrorCode, type OncelyClientError, isOncelyClientError } from './errors.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
@@ -62,9 +70,10 @@ export function withIdempotency<T extends AxiosInstance>(
   /** Idempotent: creates the call state and sets the key where absent. */
   const ensureKey = (config: Config): Config => {
     let state = config[STATE];
+    let header: string | undefined;
     if (state === undefined) {
       const method = (config.method ?? 'get').toUpperCase();
-      const header = readHeader(config.headers, IDEMPOTENCY_KEY_HEADER);
+      header = readHeader(config.headers, IDEMPOTENCY_KEY_HEADER);
       const parsed = header === undefined ? undefined : parseIdempotencyKeyHeader(header);
       const key =
         header !== undefined
@@ -76,9 +85,12 @@ export function withIdempotency<T extends AxiosInstance>(
             : generateIdempotencyKey(resolved.keyGenerator);
       state = new AxiosCall(resolved, key);
       config[STATE] = state;
+      if (header !== undefined) return config; // the key is the header's
+    } else if (state.call.idempotencyKey !== undefined) {
+      header = readHeader(config.headers, IDEMPOTENCY_KEY_HEADER);
     }
     const key = state.call.idempotencyKey;
-    if (key !== undefined && readHeader(config.headers, IDEMPOTENCY_KEY_HEADER) === undefined) {
+    if (key !== undefined && header === undefined) {
       const value = formatIdempotencyKeyHeader(key);
       if (typeof config.headers?.set === 'function') config.headers.set(IDEMPOTENCY_KEY_HEADER, value);
       else
@@ -89,17 +101,9 @@ export function withIdempotency<T extends AxiosInstance>(
     return config;
   };
 
-  runBeforeRequestInterceptors(instance, ensureKey);
-
-  instance.interceptors.request.use(async function oncelyPrepareAttempt(config: Config) {
-    const state = ensureKey(config)[STATE]!;
+  /** Checks the deadline and arms the attempt's timers; throws when the deadline has passed. */
+  const startAttempt = (config: Config, state: AxiosCall): Config => {
     const { call } = state;
-    call.attempts += 1;
-    if (call.attempts === 1) {
-      state.userTimeout = config.timeout !== undefined && config.timeout > 0 ? config.timeout : undefined;
-      state.signal = (config.signal ?? undefined) as AbortSignal | undefined;
-      await serialiseFormData(config);
-    }
     if (call.remaining() <= 0) {
       state.done = true;
       state.endAttempt();
@@ -115,69 +119,83 @@ export function withIdempotency<T extends AxiosInstance>(
     config.timeout = state.userTimeout ?? 0;
     config.signal = state.startAttempt();
     return config;
-  });
+  };
 
-  axiosRetry(instance, {
-    retries: resolved.policy.retries,
-    shouldResetTimeout: true,
-    retryDelay: () => 0, // Oncely sleeps in onRetry: abortable, deadline-checked, injectable.
-    retryCondition(error) {
-      const state = stateOf(error.config);
-      const failure = state?.judge(error);
-      if (state === undefined || failure === undefined) return false; // the caller aborted
-      const { call } = state;
-      state.failure = { error, failure };
-      // Oncely's own deadline is final whatever a custom predicate says.
-      const override = isOncelyClientError(failure.error, ClientErrorCode.deadlineExceeded)
-        ? false
-        : resolved.shouldRetry?.({
-            attempt: call.attempts,
-            decision: failure.decision,
-            error,
-            ...(error.response === undefined
-              ? {}
-              : { response: error.response, status: error.response.status }),
-          });
-      if (!(override ?? failure.decision.retry)) {
-        state.notRetried = failure.decision.reason;
-        return false;
+  runBeforeRequestInterceptors(instance, ensureKey, () => {
+    instance.interceptors.request.use(function oncelyPrepareAttempt(config: Config) {
+      const state = ensureKey(config)[STATE]!;
+      state.call.attempts += 1;
+      if (state.call.attempts === 1) {
+        state.userTimeout = config.timeout !== undefined && config.timeout > 0 ? config.timeout : undefined;
+        state.signal = (config.signal ?? undefined) as AbortSignal | undefined;
+        // Only FormData makes the first attempt wait (for its serialisation).
+        if (isFormData(config.data)) return serialiseFormData(config).then(() => startAttempt(config, state));
       }
-      const method = (error.config?.method ?? 'get').toUpperCase();
-      if (!isRetryableMethod(method, call.idempotencyKey !== undefined)) {
-        state.notRetried = `${method} without an idempotency key is not retried`;
-        return false;
-      }
-      if (isStream(error.config?.data)) {
-        state.stop = call.error(
-          ClientErrorCode.bodyNotReplayable,
-          'Cannot retry: the request body is a stream that was already sent.',
-          {
-            cause: error,
-            response: error.response,
-          },
-        );
-        return false;
-      }
-      try {
-        state.plannedDelay = call.planRetry<AxiosResponse>(failure);
-      } catch (stop) {
-        state.stop = stop as OncelyClientError<AxiosResponse>;
-        return false;
-      }
-      return true;
-    },
-    async onRetry(_retryCount, _error, config) {
-      const state = stateOf(config as Config)!;
-      state.endAttempt();
-      const { failure } = state.failure!;
-      state.call.announceRetry(failure, state.plannedDelay);
-      try {
-        await resolved.sleep(state.plannedDelay, state.signal);
-      } catch {
-        return; // aborted: axios-retry re-dispatches at once and axios rejects with CanceledError
-      }
-      state.call.slept(state.plannedDelay, failure.decision.reason);
-    },
+      return startAttempt(config, state);
+    });
+
+    axiosRetry(instance, {
+      retries: resolved.policy.retries,
+      shouldResetTimeout: true,
+      retryDelay: () => 0, // Oncely sleeps in onRetry: abortable, deadline-checked, injectable.
+      retryCondition(error) {
+        const state = stateOf(error.config);
+        const failure = state?.judge(error);
+        if (state === undefined || failure === undefined) return false; // the caller aborted
+        const { call } = state;
+        state.failure = { error, failure };
+        // Oncely's own deadline is final whatever a custom predicate says.
+        const override = isOncelyClientError(failure.error, ClientErrorCode.deadlineExceeded)
+          ? false
+          : resolved.shouldRetry?.({
+              attempt: call.attempts,
+              decision: failure.decision,
+              error,
+              ...(error.response === undefined
+                ? {}
+                : { response: error.response, status: error.response.status }),
+            });
+        if (!(override ?? failure.decision.retry)) {
+          state.notRetried = failure.decision.reason;
+          return false;
+        }
+        const method = (error.config?.method ?? 'get').toUpperCase();
+        if (!isRetryableMethod(method, call.idempotencyKey !== undefined)) {
+          state.notRetried = `${method} without an idempotency key is not retried`;
+          return false;
+        }
+        if (isStream(error.config?.data)) {
+          state.stop = call.error(
+            ClientErrorCode.bodyNotReplayable,
+            'Cannot retry: the request body is a stream that was already sent.',
+            {
+              cause: error,
+              response: error.response,
+            },
+          );
+          return false;
+        }
+        try {
+          state.plannedDelay = call.planRetry<AxiosResponse>(failure);
+        } catch (stop) {
+          state.stop = stop as OncelyClientError<AxiosResponse>;
+          return false;
+        }
+        return true;
+      },
+      async onRetry(_retryCount, _error, config) {
+        const state = stateOf(config as Config)!;
+        state.endAttempt();
+        const { failure } = state.failure!;
+        state.call.announceRetry(failure, state.plannedDelay);
+        try {
+          await resolved.sleep(state.plannedDelay, state.signal);
+        } catch {
+          return; // aborted: axios-retry re-dispatches at once and axios rejects with CanceledError
+        }
+        state.call.slept(state.plannedDelay, failure.decision.reason);
+      },
+    });
   });
 
   instance.interceptors.response.use(

@@ -14,10 +14,14 @@ interface HandlerSlot {
  * registration order with `transitional.legacyInterceptorReqResOrdering: false`, so no single position
  * of Oncely's own interceptor would guarantee that a user's interceptor sees the key on the first
  * attempt. `before` must be idempotent: it also runs in Oncely's interceptor, and again on each retry.
+ *
+ * The interceptors `registerOwn` registers (Oncely's own and axios-retry's, which run `before`
+ * themselves or do not read headers) are left as they are: wrapping them would only run `before` again.
  */
 export function runBeforeRequestInterceptors(
   instance: AxiosInstance,
   before: (config: InternalAxiosRequestConfig) => InternalAxiosRequestConfig,
+  registerOwn: () => void,
 ): void {
   const manager = instance.interceptors.request;
   const wrap = (handler: RequestHandler): RequestHandler =>
@@ -31,6 +35,7 @@ export function runBeforeRequestInterceptors(
         slot.fulfilled = wrap(slot.fulfilled as RequestHandler);
     }
   }
+  registerOwn();
   const use = manager.use.bind(manager);
   manager.use = function useWithKeyFirst(fulfilled, rejected, options) {
     return use(typeof fulfilled === 'function' ? wrap(fulfilled) : fulfilled, rejected, options);
