@@ -100,8 +100,6 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
     const signal = initSignal ?? request?.signal ?? undefined;
 
     const idempotencyKey = resolveKey(keyOption, headers, method, resolved.keyGenerator);
-    if (idempotencyKey !== undefined && !headers.has(IDEMPOTENCY_KEY_HEADER))
-      headers.set(IDEMPOTENCY_KEY_HEADER, formatIdempotencyKeyHeader(idempotencyKey));
 
     const preparing = prepareBody(
       body !== undefined ? body : request?.body ? await request.arrayBuffer() : null,
@@ -165,7 +163,10 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
   };
 }
 
-/** The caller's key (option, then header), else a new one for unsafe methods; `false`: none. */
+/**
+ * The caller's key (option, then header), else a new one for unsafe methods; `false`: none. The
+ * `Idempotency-Key` header is set to the key when it does not carry it already.
+ */
 function resolveKey(
   option: string | false | undefined,
   headers: Headers,
@@ -183,7 +184,10 @@ function resolveKey(
     const parsed = parseIdempotencyKeyHeader(header);
     return parsed.ok ? parsed.key : assertIdempotencyKey(header, 'the Idempotency-Key header');
   }
-  return SAFE_METHODS.has(method.toUpperCase()) ? undefined : generateIdempotencyKey(generator);
+  if (SAFE_METHODS.has(method.toUpperCase())) return undefined;
+  const key = generateIdempotencyKey(generator);
+  headers.set(IDEMPOTENCY_KEY_HEADER, formatIdempotencyKeyHeader(key));
+  return key;
 }
 
 /**
