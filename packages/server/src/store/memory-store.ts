@@ -1,4 +1,5 @@
 import { invalidOptionError } from '@oncely/core';
+import { LruMap } from './lru-map.js';
 import type {
   ClaimRequest,
   ClaimResult,
@@ -30,16 +31,10 @@ export interface MemoryStoreOptions {
  * and claimed again.
  */
 export class MemoryStore implements IdempotencyStore {
-  readonly #records = new Map<string, IdempotencyRecord>();
+  readonly #records = new LruMap<IdempotencyRecord>();
   readonly #maxEntries: number;
   readonly #now: () => number;
   #lastToken = 0;
-  /**
-   * Walks the records oldest first, kept between evictions. A fresh `keys()` iterator would start at
-   * the front of the Map's table and step over every slot evicted since the last compaction (up to
-   * about twice `maxEntries`) on each eviction; this one only ever moves forward.
-   */
-  #oldest: Iterator<string> | undefined;
 
   constructor(options: MemoryStoreOptions = {}) {
     const { maxEntries = 10_000, now = Date.now } = options;
@@ -59,7 +54,6 @@ export class MemoryStore implements IdempotencyStore {
   /** Forgets every record. */
   clear(): void {
     this.#records.clear();
-    this.#oldest = undefined;
   }
 
   async claim({ key, fingerprint, leaseMs, ttlMs }: ClaimRequest): Promise<ClaimResult> {
@@ -77,7 +71,7 @@ export class MemoryStore implements IdempotencyStore {
       this.#evict();
       return { outcome: 'claimed', fencingToken, takeover: false };
     }
-    this.#touch(key, record);
+    this.#touch(key);
     if (record.fingerprint !== fingerprint) return { outcome: 'mismatch' };
     if (record.status === 'completed' && record.response !== undefined) {
       return { outcome: 'completed', record: { ...record, status: 'completed', response: record.response } };
@@ -142,22 +136,12 @@ export class MemoryStore implements IdempotencyStore {
     return record;
   }
 
-  /** Moves a record to the most-recently-used end (a `Map` iterates in insertion order). */
-  #touch(key: string, record: IdempotencyRecord): void {
-    this.#records.delete(key);
-    this.#records.set(key, record);
+  /** Moves a record to the most-recently-used end. */
+  #touch(key: string): void {
+    this.#records.touch(key);
   }
 
   #evict(): void {
-    while (this.#records.size > this.#maxEntries) {
-      let oldest = this.#oldest?.next();
-      if (oldest === undefined || oldest.done === true) {
-        // Exhausted iterators stay done: start a new walk from the (compacted) front.
-        this.#oldest = this.#records.keys();
-        oldest = this.#oldest.next();
-        if (oldest.done === true) return;
-      }
-      this.#records.delete(oldest.value);
-    }
+    while (this.#records.size > this.#maxEntries) this.#records.deleteOldest();
   }
 }
