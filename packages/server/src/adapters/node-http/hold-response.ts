@@ -51,7 +51,7 @@ export function holdResponse(res: ServerResponse, maxResponseBytes: number): Hel
     streaming = true;
     report({
       status: res.statusCode,
-      headers: headerEntries(res.getHeaders()),
+      headers: headerEntries(res),
       body: null,
       notReplayable: 'stream',
     });
@@ -103,7 +103,7 @@ export function holdResponse(res: ServerResponse, maxResponseBytes: number): Hel
       const body = Buffer.concat(chunks, size);
       const captured: CapturedResponse = {
         status: this.statusCode,
-        headers: headerEntries(this.getHeaders()),
+        headers: headerEntries(this),
         body: size > maxResponseBytes ? null : body,
       };
       if (size > maxResponseBytes) captured.notReplayable = 'oversize';

@@ -1,11 +1,15 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { OutgoingHttpHeaders, OutgoingMessage, ServerResponse } from 'node:http';
 
-/** Header name/value pairs of a node response, skipping unset ones. */
-export function headerEntries(
-  headers: OutgoingHttpHeaders,
-): Array<[string, string | number | readonly string[]]> {
+/**
+ * Header name/value pairs of a node response, skipping unset ones. By name (`getHeaderNames()`):
+ * `Object.entries(res.getHeaders())` copies a dictionary-mode object first, several times slower.
+ */
+export function headerEntries(res: OutgoingMessage): Array<[string, string | number | readonly string[]]> {
   const entries: Array<[string, string | number | readonly string[]]> = [];
-  for (const [name, value] of Object.entries(headers)) if (value !== undefined) entries.push([name, value]);
+  for (const name of res.getHeaderNames()) {
+    const value = res.getHeader(name);
+    if (value !== undefined) entries.push([name, value]);
+  }
   return entries;
 }
 
