@@ -33,7 +33,9 @@ export class CallState implements ScopeReasons {
 
   /** Time left before the deadline, in ms (`Infinity` without one). */
   remaining(): number {
-    return this.options.policy.deadline - (now() - this.startedAt);
+    const { deadline } = this.options.policy;
+    // Without a deadline there is no clock to read.
+    return deadline === Number.POSITIVE_INFINITY ? deadline : deadline - (now() - this.startedAt);
   }
 
   info(): RetryInfo {
