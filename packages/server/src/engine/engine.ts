@@ -45,7 +45,8 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
     return scope;
   }
 
-  async function fingerprintOf(request: EngineRequest, method: string, body: Uint8Array): Promise<string> {
+  /** The fingerprint; the default one hashes synchronously where node:crypto exists (no promise). */
+  function fingerprintOf(request: EngineRequest, method: string, body: Uint8Array): string | Promise<string> {
     const input: FingerprintInput = {
       method,
       path: request.path,
@@ -53,17 +54,9 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
       headers: request.headers,
       body,
     };
-    // The default one hashes synchronously where node:crypto exists: no promise to wait for.
-    const value =
-      (resolved.fingerprint === defaultFingerprint ? defaultFingerprintSync(input) : undefined) ??
-      (await resolved.fingerprint(input));
-    if (typeof value !== 'string' || value === '') {
-      throw new OncelyError(
-        'ERR_ONCELY_INVALID_FINGERPRINT',
-        `The \`fingerprint\` function must return a non-empty string, got ${describeValue(value)}.`,
-      );
-    }
-    return value;
+    const sync = resolved.fingerprint === defaultFingerprint ? defaultFingerprintSync(input) : undefined;
+    if (sync !== undefined) return sync;
+    return Promise.resolve(resolved.fingerprint(input)).then(checkFingerprint);
   }
 
   async function begin(request: EngineRequest, frameworkRequest: Req): Promise<Decision> {
@@ -89,7 +82,8 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
       return respond(requestTooLargeResponse(maxRequestBytes, idempotencyKey));
     }
     const storeKey = storeKeySync(scope, idempotencyKey) ?? (await computeStoreKey(scope, idempotencyKey));
-    const fingerprint = await fingerprintOf(request, method, body);
+    const computed = fingerprintOf(request, method, body);
+    const fingerprint = typeof computed === 'string' ? computed : await computed;
     const event: IdempotencyEvent = { scope, idempotencyKey, storeKey, method, path: request.path };
     return claim(event, fingerprint);
   }
@@ -185,6 +179,16 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
   }
 
   return { options: resolved, begin };
+}
+
+function checkFingerprint(value: unknown): string {
+  if (typeof value !== 'string' || value === '') {
+    throw new OncelyError(
+      'ERR_ONCELY_INVALID_FINGERPRINT',
+      `The \`fingerprint\` function must return a non-empty string, got ${describeValue(value)}.`,
+    );
+  }
+  return value;
 }
 
 function respond(response: PreparedResponse, replayed = false): Decision {

@@ -93,13 +93,13 @@ function readAndRestore(req: IncomingMessage, maxBytes: number): Promise<Uint8Ar
       // end, and `end` is due on the next tick unless data is put back first.
       if (!req.complete) return;
       cleanup();
-      const bytes = Buffer.concat(chunks);
+      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
       if (bytes.byteLength > 0) req.unshift(bytes);
       resolve(bytes);
     };
     const onEnd = (): void => {
       cleanup();
-      resolve(Buffer.concat(chunks));
+      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
     };
     const onError = (error: Error): void => {
       cleanup();
