@@ -8,6 +8,7 @@ import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { USAGE, parseArgs } from './args.js';
 import { installCleanup, killChildren, onInterrupt, pinLoadGenerator, setServerCpu } from './children.js';
+import { ensureBuilt } from './ensure-built.js';
 import { describeMachine } from './machine.js';
 import { renderConsole } from './report/console.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -36,6 +37,7 @@ async function main(): Promise<number> {
     return 0;
   }
   const settings = parsed;
+  ensureBuilt(log);
   installCleanup();
   const started = performance.now();
   const machine = describeMachine();

@@ -41,6 +41,7 @@ function methodSection(results: BenchResults): string {
   return [
     `- **Processes.** Each server runs in its own child process; the load generator (autocannon, in the parent) ` +
       `runs in another. ${results.pinned ? `On this ${results.machine.cores}-core machine the server child is pinned to core 0 and the load generator to core 1; Redis and PostgreSQL are not pinned and share the cores.` : 'No CPU pinning was applied in this run.'}`,
+    '- **Code under test.** The Oncely packages as published: their ESM builds (`dist`, built by tsup before the run), not the TypeScript sources.',
     `- **Load.** autocannon, ${s.connections} connections, no pipelining, ${s.runs} run(s) × ${s.durationSec} s per row after a ${s.warmupSec} s warm-up, against 127.0.0.1. ` +
       'All servers of a framework start up front; the runs are interleaved in rounds (every row runs once per round), so drifts of a shared machine hit every row alike.',
     `- **Work.** \`POST /payments\` with a ${Buffer.byteLength(PAYMENT_REQUEST_BODY)}-byte JSON order; the handler parses it and answers 201 with a ${paymentBytes()}-byte JSON payment. The same handler in every row.`,
