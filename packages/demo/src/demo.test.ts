@@ -48,7 +48,7 @@ describe('pnpm demo (the CLI, as a user runs it)', () => {
     expect(result.oncely.handlerExecutions).toBe(80);
   });
 
-  it('stops on Ctrl-C: closes its servers and exits 130', async () => {
+  it('stops on Ctrl-C: announces it is closing the servers and exits 130', async () => {
     const child = spawn(
       process.execPath,
       ['--conditions=@oncely/source', '--import', 'tsx', cli, '--operations', '5000'],
