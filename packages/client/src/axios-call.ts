@@ -59,12 +59,15 @@ export function stateOf(config: unknown): AxiosCall | undefined {
 }
 
 /**
- * A response error by status, headers and problem type; an axios timeout as an attempt timeout. An
- * error carrying a response below 400 is no answer: the headers came, then the body failed (a reset
- * mid-body), and it is judged by its error code like any network error.
+ * A response error by status, headers and problem type; an axios timeout as an attempt timeout. A
+ * response whose body failed (the headers came, then a reset mid-body) is no answer, whatever its
+ * status — a cut 409 cannot even say whether it is "in progress" — and is judged by its error code
+ * like any network error; so is an error carrying a response below 400.
  */
 export function judge(error: AxiosError): Failure {
   const { response } = error;
+  const streamError = response === undefined ? undefined : bodyStreamError(error);
+  if (streamError !== undefined) return { ...codeFailure(streamError), error };
   if (response !== undefined && response.status >= 400) {
     return responseFailure(
       {
@@ -78,7 +81,7 @@ export function judge(error: AxiosError): Failure {
   if (error.code === 'ECONNABORTED' || error.code === 'ETIMEDOUT') {
     return { decision: { retry: true, reason: 'attempt timeout' }, timeout: true, error };
   }
-  if (response !== undefined) return { ...codeFailure(bodyStreamError(error) ?? error), error };
+  if (response !== undefined) return { ...codeFailure(error), error };
   return errorFailure(error);
 }
 

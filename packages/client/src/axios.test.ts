@@ -194,6 +194,17 @@ describe('withIdempotency (real axios + axios-retry)', () => {
     expect(new Set(keys).size).toBe(1);
   });
 
+  it('retries a 409 whose body is cut by a reset: no answer, so no verdict by its status', async () => {
+    const p = path();
+    server.route(p, resetMidBody(409), ok());
+    const { api } = client();
+    expect(await outcome(api.post(p, 'x'))).toMatchObject({
+      status: 200,
+      info: { attempts: 2, reasons: ['network ECONNRESET'] },
+    });
+    expect(new Set(keysOf(p)).size).toBe(1);
+  });
+
   it("applies the caller's own timeout per attempt", async () => {
     const p = path();
     server.route(p, slow(1000), ok());

@@ -108,11 +108,13 @@ export const problem =
 export const destroy = (): Behaviour => (req) => req.socket.destroy();
 
 /** Headers and part of the body go out, then the connection resets. */
-export const resetMidBody = (): Behaviour => (req, res) => {
-  res.writeHead(200, { 'content-type': 'text/plain', 'content-length': '1000' });
-  res.write('partial body ');
-  setTimeout(() => req.socket.destroy(), 10);
-};
+export const resetMidBody =
+  (statusCode = 200): Behaviour =>
+  (req, res) => {
+    res.writeHead(statusCode, { 'content-type': 'text/plain', 'content-length': '1000' });
+    res.write('partial body ');
+    setTimeout(() => req.socket.destroy(), 10);
+  };
 
 /** Answers 200 only after `ms` (past an attempt timeout). */
 export const slow =
