@@ -126,6 +126,14 @@ describe('classifyError', () => {
     expect(classifyError(new Error('Failed to fetch'), { fromFetch: true }).retry).toBe(false);
   });
 
+  it("retries workerd's fetch rejection for a lost connection (a plain Error marked retryable)", () => {
+    const lost = Object.assign(new Error('Network connection lost.'), { retryable: true });
+    expect(classifyError(lost, { fromFetch: true })).toEqual({ retry: true, reason: 'network error' });
+    expect(classifyError(lost).retry).toBe(false);
+    const notMarked = Object.assign(new Error('Network connection lost.'), { retryable: 'yes' });
+    expect(classifyError(notMarked, { fromFetch: true }).retry).toBe(false);
+  });
+
   it('never throws on hostile values', () => {
     const hostile = new Proxy(
       {},

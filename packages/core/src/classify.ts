@@ -123,7 +123,8 @@ export function classifyResponse(facts: ResponseFacts): RetryDecision {
 export interface ClassifyErrorOptions {
   /**
    * The error is a rejection of `fetch()` itself. Per the Fetch standard fetch rejects with a
-   * `TypeError` only for network errors, which browsers report without a code ("Failed to fetch").
+   * `TypeError` only for network errors, which browsers report without a code ("Failed to fetch");
+   * workerd with a plain `Error` marked `retryable: true` ("Network connection lost.").
    */
   fromFetch?: boolean | undefined;
 }
@@ -141,7 +142,8 @@ export function classifyError(error: unknown, options: ClassifyErrorOptions = {}
   if (name === 'AbortError') return { retry: false, reason: 'aborted' };
   if (name === 'TimeoutError') return { retry: true, reason: 'timeout' };
   if (code !== undefined) return { retry: false, reason: `error ${code}` };
-  if (options.fromFetch === true && error instanceof TypeError)
+  // workerd rejects with a plain Error for a lost connection, marked `retryable: true`.
+  if (options.fromFetch === true && (error instanceof TypeError || isMarkedRetryable(error)))
     return { retry: true, reason: 'network error' };
   return { retry: false, reason: 'error' };
 }
@@ -165,6 +167,10 @@ export function findErrorCode(error: unknown): string | undefined {
     if (Array.isArray(members)) queue.push(...members.slice(0, 8));
   }
   return fallback;
+}
+
+function isMarkedRetryable(error: unknown): boolean {
+  return typeof error === 'object' && error !== null && safeGet(error, 'retryable') === true;
 }
 
 function errorName(error: unknown): string | undefined {
