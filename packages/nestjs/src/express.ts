@@ -18,8 +18,7 @@ export function applyExpressIdempotency(
 ): void {
   const claimed = new WeakSet<Request>();
   for (const route of routes) {
-    const middleware =
-      route.options === false ? undefined : idempotency({ ...options, ...route.options });
+    const middleware = route.options === false ? undefined : idempotency({ ...options, ...route.options });
     consumer
       .apply(function routeIdempotency(req: Request, res: Response, next: NextFunction) {
         // A request is matched by the first route middleware only (a route's own middleware stops at

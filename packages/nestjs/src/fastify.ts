@@ -19,11 +19,7 @@ export async function applyFastifyIdempotency(
 ): Promise<void> {
   for (const { handler, options: routeOptions } of routes) {
     const config = Reflect.getMetadata(FASTIFY_ROUTE_CONFIG_METADATA, handler) as object | undefined;
-    Reflect.defineMetadata(
-      FASTIFY_ROUTE_CONFIG_METADATA,
-      { ...config, idempotency: routeOptions },
-      handler,
-    );
+    Reflect.defineMetadata(FASTIFY_ROUTE_CONFIG_METADATA, { ...config, idempotency: routeOptions }, handler);
   }
   await fastify.register(idempotencyPlugin, options);
 }

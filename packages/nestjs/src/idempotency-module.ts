@@ -1,6 +1,12 @@
 import { Inject, Module } from '@nestjs/common';
 import type { DynamicModule, MiddlewareConsumer, NestModule } from '@nestjs/common';
-import { DiscoveryModule, DiscoveryService, HttpAdapterHost, MetadataScanner, ModulesContainer } from '@nestjs/core';
+import {
+  DiscoveryModule,
+  DiscoveryService,
+  HttpAdapterHost,
+  MetadataScanner,
+  ModulesContainer,
+} from '@nestjs/core';
 import { invalidOptionError } from '@oncely/core';
 import { applyExpressIdempotency } from './express.js';
 import { applyFastifyIdempotency } from './fastify.js';

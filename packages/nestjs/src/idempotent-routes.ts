@@ -1,8 +1,17 @@
 import { METHOD_METADATA, MODULE_PATH, PATH_METADATA, VERSION_METADATA } from '@nestjs/common/constants.js';
-import type { RequestMethod, VersionValue } from '@nestjs/common';
+import type { RequestMethod, VERSION_NEUTRAL } from '@nestjs/common';
 import type { DiscoveryService, MetadataScanner, ModulesContainer } from '@nestjs/core';
 import { IDEMPOTENT_METADATA } from './idempotent.js';
 import type { RouteIdempotencyOptions } from './options.js';
+
+type Version = string | typeof VERSION_NEUTRAL;
+
+/** A route as `MiddlewareConsumer.forRoutes()` takes it (Nest's `RouteInfo`, not exported by name). */
+export interface RouteInfo {
+  path: string;
+  method: RequestMethod;
+  version?: Version | Version[];
+}
 
 /** A route handler with its own idempotency options (from `@Idempotent()` on it or its controller). */
 export interface IdempotentRoute {
@@ -12,7 +21,7 @@ export interface IdempotentRoute {
   name: string;
   options: Exclude<RouteIdempotencyOptions, Record<string, never>>;
   /** Where Nest serves the handler, for middleware (`forRoutes`). */
-  routes: Array<{ path: string; method: RequestMethod; version?: VersionValue }>;
+  routes: RouteInfo[];
 }
 
 /**
@@ -73,7 +82,7 @@ function routesOf(
 ): IdempotentRoute['routes'] {
   const method = Reflect.getMetadata(METHOD_METADATA, handler) as RequestMethod;
   const version = (Reflect.getMetadata(VERSION_METADATA, handler) ??
-    Reflect.getMetadata(VERSION_METADATA, controller)) as VersionValue | undefined;
+    Reflect.getMetadata(VERSION_METADATA, controller)) as RouteInfo['version'];
   const controllerPaths = asArray(Reflect.getMetadata(PATH_METADATA, controller));
   const handlerPaths = asArray(Reflect.getMetadata(PATH_METADATA, handler));
   return prefixes.flatMap((prefix) =>

@@ -26,7 +26,10 @@ const pause = (): Promise<void> => new Promise((resolve) => setTimeout(resolve, 
 export async function startNest(
   platform: Platform,
   module: Type | DynamicModule,
-  { textBodies = false }: { textBodies?: boolean } = {},
+  {
+    textBodies = false,
+    configure,
+  }: { textBodies?: boolean; configure?: (app: INestApplication) => void } = {},
 ): Promise<{ app: INestApplication; url: string; close: () => Promise<void> }> {
   let app: INestApplication;
   if (platform === 'express') {
@@ -50,6 +53,7 @@ export async function startNest(
     }
     app = fastify;
   }
+  configure?.(app);
   await app.listen(0, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   return { app, url: `http://127.0.0.1:${address.port}`, close: () => app.close() };
