@@ -10,9 +10,10 @@ import { build } from 'esbuild';
 
 /**
  * The runtimes the fetch adapter and the client are tested on, each from its npm package.
- * `workerd-web-timers`: workerd with `no_nodejs_global_timers`, as a worker whose compatibility date
- * predates `enable_nodejs_global_timers` runs: `setTimeout` returns a number there, not a Node
- * `Timeout` with `ref()`/`unref()`.
+ * `workerd` runs with the compatibility date of its release; `workerd-web-timers` also with
+ * `no_nodejs_global_timers`, as a worker whose compatibility date predates
+ * `enable_nodejs_global_timers` runs: `setTimeout` returns a number there, not a Node `Timeout` with
+ * `ref()`/`unref()`.
  */
 export type RuntimeName = 'bun' | 'deno' | 'workerd' | 'workerd-web-timers';
 
@@ -48,23 +49,92 @@ function executable(name: RuntimeName): string {
 }
 
 /**
- * Bundles `<name>-entry.ts` from the workspace sources (the `@oncely/source` condition) into one ES
+ * Bundles `<entry>-entry.ts` from the workspace sources (the `@oncely/source` condition) into one ES
  * module: no build of the packages needed, and no runtime resolves a workspace package itself.
+ * `platform: 'node'` for code that needs Node's APIs (drivers), else nothing Node-specific is allowed.
  */
-async function bundle(entry: 'bun' | 'deno' | 'workerd', outdir: string): Promise<string> {
-  const outfile = join(outdir, 'app.js');
+async function bundle(
+  entry: string,
+  outdir: string,
+  platform: 'neutral' | 'node' = 'neutral',
+): Promise<string> {
+  const outfile = join(outdir, `${entry}.js`);
   await build({
     entryPoints: [join(here, `${entry}-entry.ts`)],
     outfile,
     bundle: true,
     format: 'esm',
-    platform: 'neutral',
+    platform,
     mainFields: ['module', 'main'],
     conditions: ['@oncely/source'],
     target: 'es2022',
     logLevel: 'error',
+    // CommonJS drivers (ioredis, pg) call require() for Node's modules: give the ES module one.
+    ...(platform === 'node'
+      ? {
+          banner: {
+            js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);",
+          },
+        }
+      : {}),
   });
   return outfile;
+}
+
+/** The environment of every runtime: nothing but the test's own traffic, no prompts. */
+function runtimeEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    // No update checks, no telemetry, no prompts.
+    DENO_NO_UPDATE_CHECK: '1',
+    DENO_NO_PROMPT: '1',
+    DO_NOT_TRACK: '1',
+    NO_COLOR: '1',
+    ...extra,
+  };
+}
+
+/**
+ * Bundles `<entry>-entry.ts` for Node's APIs and runs it to its end in Bun or Deno; resolves with its
+ * standard output, or rejects with its output when it fails or runs past `timeoutMs`.
+ */
+export async function runScript(
+  name: 'bun' | 'deno',
+  entry: string,
+  workdir: string,
+  env: Record<string, string>,
+  timeoutMs = 20_000,
+): Promise<string> {
+  const outdir = join(workdir, `${name}-${entry}`);
+  await mkdir(outdir, { recursive: true });
+  const script = await bundle(entry, outdir, 'node');
+  const args =
+    name === 'bun'
+      ? ['run', script]
+      : [
+          'run',
+          '--no-config',
+          '--no-lock',
+          '--allow-net',
+          '--allow-env',
+          '--allow-read',
+          '--allow-sys',
+          script,
+        ];
+  const child = spawn(executable(name), args, {
+    cwd: outdir,
+    env: runtimeEnv(env),
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.setEncoding('utf8').on('data', (text: string) => (stdout += text));
+  child.stderr.setEncoding('utf8').on('data', (text: string) => (stderr += text));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  clearTimeout(timer);
+  if (code !== 0) throw new Error(`${name} ${entry} exited with ${code ?? 'a signal'}:\n${stdout}${stderr}`);
+  return stdout;
 }
 
 /** A free port on 127.0.0.1, for workerd, whose config names its address up front. */
@@ -95,7 +165,7 @@ const config :Workerd.Config = (
 );
 
 const worker :Workerd.Worker = (
-  modules = [(name = "app.js", esModule = embed "app.js")],
+  modules = [(name = "app.js", esModule = embed "workerd.js")],
   compatibilityDate = "${compatibilityDate}",
   compatibilityFlags = [${flags.map((flag) => JSON.stringify(flag)).join(', ')}],
   globalOutbound = "loopback",
@@ -108,14 +178,7 @@ export async function startRuntime(name: RuntimeName, workdir: string): Promise<
   const outdir = join(workdir, name);
   await mkdir(outdir, { recursive: true });
   const script = await bundle(name === 'workerd-web-timers' ? 'workerd' : name, outdir);
-  const env = {
-    ...process.env,
-    // Nothing but the test's own loopback traffic: no update checks, no telemetry, no prompts.
-    DENO_NO_UPDATE_CHECK: '1',
-    DENO_NO_PROMPT: '1',
-    DO_NOT_TRACK: '1',
-    NO_COLOR: '1',
-  };
+  const env = runtimeEnv();
   let args: string[];
   let port: number | undefined;
   switch (name) {

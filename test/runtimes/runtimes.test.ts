@@ -2,44 +2,37 @@ import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { PROBLEM_CONTENT_TYPE, ProblemType } from '@oncely/core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { LEASE_MS } from './app.js';
 import type { ClientResult } from './app.js';
+import { appClient, expectInProgress, sleep } from './app-client.js';
 import { startFlakyServer } from './flaky-server.js';
 import { startRuntime } from './launch.js';
-import type { RunningRuntime, RuntimeName } from './launch.js';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import type { RunningRuntime } from './launch.js';
 
 /** How each runtime's fetch reports a connection closed without an answer, as the client classifies it. */
-const droppedReason: Record<RuntimeName, string> = {
+const droppedReason = {
   bun: 'network ECONNRESET',
   // A TypeError without a code, as the Fetch standard says.
   deno: 'network error',
   // A plain Error marked `retryable: true`.
   workerd: 'network error',
-  'workerd-web-timers': 'network error',
 };
-
-interface Answer {
-  status: number;
-  headers: Headers;
-  bytes: Buffer;
-}
 
 /**
  * The fetch adapter (`withIdempotency` from '@oncely/server/fetch', MemoryStore) and
  * @oncely/client's createFetch, each running inside Bun, Deno and workerd (from their npm packages),
  * bundled from the workspace sources. Driven from Node over real sockets on 127.0.0.1.
  */
-describe.each<RuntimeName>(['bun', 'deno', 'workerd', 'workerd-web-timers'])('%s', (name) => {
+describe.each(['bun', 'deno', 'workerd'] as const)('%s', (name) => {
   let workdir: string;
   let runtime: RunningRuntime;
+  let app: ReturnType<typeof appClient>;
 
   beforeAll(async () => {
     workdir = await mkdtemp(join(tmpdir(), `oncely-${name}-`));
     runtime = await startRuntime(name, workdir);
+    app = appClient(runtime.url);
   });
 
   // What the runtime logged is the first thing to read when one of its tests fails.
@@ -52,55 +45,10 @@ describe.each<RuntimeName>(['bun', 'deno', 'workerd', 'workerd-web-timers'])('%s
     await rm(workdir, { recursive: true, force: true });
   });
 
-  const runs = async (): Promise<number> =>
-    ((await (await fetch(`${runtime.url}/runs`)).json()) as { runs: number }).runs;
-
-  const pay = async (key: string, query = ''): Promise<Answer> => {
-    const response = await fetch(`${runtime.url}/pay${query}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'idempotency-key': key },
-      body: '{"amount":100}',
-    });
-    const bytes = Buffer.from(await response.arrayBuffer());
-    return { status: response.status, headers: response.headers, bytes };
-  };
-
-  /**
-   * Sends a keyed POST whose handler waits at a gate, and resolves once the handler runs. The gate is
-   * in the query, so a duplicate (the same request) would wait at it too if it ever ran.
-   */
-  const holdInFlight = async (key: string) => {
-    const before = await runs();
-    const gate = randomUUID();
-    const query = `?gate=${gate}`;
-    let settled = false;
-    const first = pay(key, query).finally(() => (settled = true));
-    while (!settled && (await runs()) === before) await sleep(10);
-    return {
-      query,
-      first,
-      release: async () => {
-        await fetch(`${runtime.url}/open/${gate}`, { method: 'POST' });
-        return first;
-      },
-    };
-  };
-
-  const expectInProgress = (answer: Answer, key: string): void => {
-    expect(answer.status).toBe(409);
-    expect(answer.headers.get('content-type')).toBe(PROBLEM_CONTENT_TYPE);
-    expect(answer.headers.get('retry-after')).toBe('1');
-    expect(JSON.parse(answer.bytes.toString('utf8'))).toMatchObject({
-      type: ProblemType.requestInProgress,
-      status: 409,
-      idempotencyKey: key,
-    });
-  };
-
   it('replays a keyed POST byte for byte with Idempotent-Replayed, without running the handler again', async () => {
-    const before = await runs();
+    const before = await app.runs();
     const key = randomUUID();
-    const first = await pay(key);
+    const first = await app.pay(key);
     expect(first.status).toBe(201);
     expect(JSON.parse(first.bytes.toString('utf8'))).toEqual({
       run: before + 1,
@@ -108,46 +56,50 @@ describe.each<RuntimeName>(['bun', 'deno', 'workerd', 'workerd-web-timers'])('%s
       note: 'héllo €',
     });
     expect(first.headers.get('idempotent-replayed')).toBeNull();
-    const replay = await pay(key);
+    const replay = await app.pay(key);
     expect(replay.status).toBe(201);
     expect(replay.bytes.equals(first.bytes)).toBe(true);
     expect(replay.headers.get('idempotent-replayed')).toBe('true');
     expect(replay.headers.get('content-type')).toBe('application/json; charset=utf-8');
     expect(replay.headers.get('location')).toBe(`/payments/${before + 1}`);
-    expect(await runs()).toBe(before + 1);
+    expect(await app.runs()).toBe(before + 1);
   });
 
   it('answers a duplicate of a request still in flight with 409, and runs the handler once', async () => {
-    const before = await runs();
+    const before = await app.runs();
     const key = randomUUID();
-    const held = await holdInFlight(key);
+    const held = await app.holdInFlight(key);
     try {
-      expectInProgress(await pay(key, held.query), key);
+      expectInProgress(await app.pay(key, held.query), key);
     } finally {
       await held.release();
     }
     const first = await held.first;
     expect(first.status).toBe(201);
-    const replay = await pay(key, held.query);
+    const replay = await app.pay(key, held.query);
     expect([replay.status, replay.headers.get('idempotent-replayed')]).toEqual([201, 'true']);
     expect(replay.bytes.equals(first.bytes)).toBe(true);
-    expect(await runs()).toBe(before + 1);
+    expect(await app.runs()).toBe(before + 1);
   });
 
-  it('keeps the key of a handler that runs past its lease (the heartbeat extends it)', async () => {
-    const before = await runs();
-    const key = randomUUID();
-    const held = await holdInFlight(key);
-    try {
-      // Two leases: without a heartbeat the record would have expired and the duplicate taken over.
-      await sleep(2 * LEASE_MS);
-      expectInProgress(await pay(key, held.query), key);
-    } finally {
-      await held.release();
-    }
-    expect((await held.first).status).toBe(201);
-    expect(await runs()).toBe(before + 1);
-  });
+  // workerd: in workerd-timers.test.ts, where it fails today (the engine's shared timers).
+  it.runIf(name !== 'workerd')(
+    'keeps the key of a handler that runs past its lease (the heartbeat extends it)',
+    async () => {
+      const before = await app.runs();
+      const key = randomUUID();
+      const held = await app.holdInFlight(key);
+      try {
+        // Two leases: without a heartbeat the record would have expired and the duplicate taken over.
+        await sleep(2 * LEASE_MS);
+        expectInProgress(await app.pay(key, held.query), key);
+      } finally {
+        await held.release();
+      }
+      expect((await held.first).status).toBe(201);
+      expect(await app.runs()).toBe(before + 1);
+    },
+  );
 
   it("keeps one key through a 503 and a dropped answer with the client's createFetch inside the runtime", async () => {
     const server = await startFlakyServer();
