@@ -11,6 +11,7 @@ import {
   Post,
   Req,
   UnauthorizedException,
+  UseGuards,
   Version,
   VersioningType,
 } from '@nestjs/common';
@@ -86,6 +87,12 @@ class OrdersController {
   @Idempotent({ required: true })
   config(@Req() req: { routeOptions?: { config?: Record<string, unknown> } }) {
     return { run: run('config'), audit: req.routeOptions?.config?.['audit'] ?? null };
+  }
+
+  @Post('guarded')
+  @UseGuards({ canActivate: () => run('guard') > 1 })
+  guarded() {
+    return { run: run('guarded') };
   }
 
   @Get()
@@ -191,6 +198,18 @@ describe.each<Platform>(['express', 'fastify'])('IdempotencyModule on %s', (plat
       expect(runs.get('missing')).toBe(1);
       const get = await fetch(`${url}/orders`, { headers: { 'idempotency-key': key } });
       expect([get.status, get.headers.get('idempotent-replayed')]).toEqual([200, null]);
+    }));
+
+  it("stores a guard's refusal as the outcome of its key: the retry is its replay, the guard runs once", () =>
+    withApp(async (url) => {
+      const key = randomUUID();
+      const refused = await post(`${url}/orders/guarded`, key);
+      expect(refused.status).toBe(403);
+      const replay = await post(`${url}/orders/guarded`, key);
+      expect([replay.status, replay.text, replay.replayed]).toEqual([403, refused.text, 'true']);
+      expect([runs.get('guard'), runs.get('guarded')]).toEqual([1, undefined]);
+      // A new key is a new request: this time the guard lets it through.
+      expect((await post(`${url}/orders/guarded`, randomUUID())).status).toBe(201);
     }));
 
   it('keeps the route config of @RouteConfig() next to its own (Fastify)', () =>
