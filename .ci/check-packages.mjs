@@ -36,8 +36,14 @@ const packages = readdirSync(join(root, 'packages'))
   }))
   .filter(({ manifest }) => manifest.private !== true);
 
+// `--pack-only <dir>`: pack (and check the tarballs) into <dir> and stop, to install them by hand.
+const packOnly = process.argv[2] === '--pack-only';
+if (packOnly && process.argv[3] === undefined) {
+  console.error('Usage: node .ci/check-packages.mjs [--pack-only <directory>]');
+  process.exit(2);
+}
 const work = mkdtempSync(join(tmpdir(), 'oncely-packages-'));
-const tarballs = join(work, 'tarballs');
+const tarballs = packOnly ? resolve(process.argv[3]) : join(work, 'tarballs');
 const app = join(work, 'app');
 mkdirSync(app);
 const started = Date.now();
@@ -54,13 +60,26 @@ try {
     pkg.tarball = join(tarballs, `${prefix}.tgz`);
     checkTarball(pkg);
     stopOnProblems();
+    if (packOnly) {
+      console.log(pkg.tarball);
+      continue;
+    }
     run(tool('publint'), ['run', '--strict', pkg.tarball], root);
     run(tool('attw'), [pkg.tarball, '--profile', 'strict', '--format', 'table-flipped', '--no-color'], root);
     console.log(
       `packed ${pkg.manifest.name}: publint and are-the-types-wrong (node10, node16, bundler) pass`,
     );
   }
+  if (!packOnly) smokeTest();
+} catch (error) {
+  console.error(`\nPACKAGE CHECK FAILED: ${error instanceof CheckFailed ? error.message : error.stack}`);
+  process.exitCode = 1;
+} finally {
+  rmSync(work, { recursive: true, force: true });
+}
 
+/** Installs the tarballs into the fresh app and runs the ESM, CommonJS, TypeScript and bin checks. */
+function smokeTest() {
   writeFileSync(join(app, 'package.json'), JSON.stringify(appManifest(), null, 2));
   run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--loglevel=error'], app);
   for (const file of readdirSync(fixtures)) cpSync(join(fixtures, file), join(app, file));
@@ -81,11 +100,6 @@ try {
   }
   stopOnProblems();
   console.log(`packages OK: ${packages.length} tarballs in ${((Date.now() - started) / 1000).toFixed(1)} s`);
-} catch (error) {
-  console.error(`\nPACKAGE CHECK FAILED: ${error instanceof CheckFailed ? error.message : error.stack}`);
-  process.exitCode = 1;
-} finally {
-  rmSync(work, { recursive: true, force: true });
 }
 
 /** What is in the tarball: no sources or workspace-only conditions, a licence, every target present. */
