@@ -14,6 +14,8 @@ export default tseslint.config(
       'coverage/**',
       'docs/api/**',
       '**/*.cjs',
+      // Type-checked by .ci/check-packages.mjs inside a fresh app, against the packed packages.
+      '.ci/package-smoke/*.ts',
     ],
   },
   js.configs.recommended,

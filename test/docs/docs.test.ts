@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { isOncelyProblemType } from '@oncely/core';
@@ -10,9 +10,20 @@ import { collectProblemExamples } from './problem-examples.js';
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../..');
 const docs = join(root, 'docs');
-const pages = readdirSync(docs)
-  .filter((name) => name.endsWith('.md'))
-  .map((name) => ({ name, text: readFileSync(join(docs, name), 'utf8') }));
+/** The guides in docs/, the root README and every package README: what a user reads. */
+const pages = [
+  ...readdirSync(docs)
+    .filter((name) => name.endsWith('.md'))
+    .map((name) => join(docs, name)),
+  join(root, 'README.md'),
+  ...readdirSync(join(root, 'packages'))
+    .map((name) => join(root, 'packages', name, 'README.md'))
+    .filter((file) => existsSync(file)),
+].map((file) => ({
+  file,
+  name: relative(root, file).replace(/\.md$/, '').replaceAll('/', '-'),
+  text: readFileSync(file, 'utf8'),
+}));
 
 /** Fenced code blocks of one language in a markdown text. */
 function blocks(text: string, language: string): string[] {
@@ -22,7 +33,7 @@ function blocks(text: string, language: string): string[] {
   return found;
 }
 
-describe('docs/', () => {
+describe('docs/ and the READMEs', () => {
   it('every TypeScript snippet type-checks against the real packages', async () => {
     const out = join(here, '.snippets');
     rmSync(out, { recursive: true, force: true });
@@ -31,10 +42,10 @@ describe('docs/', () => {
     for (const page of pages) {
       blocks(page.text, 'ts').forEach((code, i) => {
         count++;
-        writeFileSync(join(out, `${page.name.replace(/\.md$/, '')}-${i + 1}.ts`), `${code}\nexport {};\n`);
+        writeFileSync(join(out, `${page.name}-${i + 1}.ts`), `${code}\nexport {};\n`);
       });
     }
-    expect(count).toBeGreaterThan(15);
+    expect(count).toBeGreaterThan(30);
     const tsc = join(root, 'node_modules', '.bin', 'tsc');
     const result = await promisify(execFile)(tsc, ['-p', join(here, 'tsconfig.snippets.json')], {
       cwd: root,
@@ -50,7 +61,7 @@ describe('docs/', () => {
     for (const page of pages) {
       for (const [, target] of page.text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
         if (/^[a-z]+:/.test(target!)) continue;
-        if (!existsSync(resolve(docs, target!))) broken.push(`${page.name} → ${target}`);
+        if (!existsSync(resolve(dirname(page.file), target!))) broken.push(`${page.name} → ${target}`);
       }
     }
     expect(broken).toEqual([]);

@@ -1,6 +1,7 @@
 /**
  * `pnpm bench`: server throughput against the bare frameworks and the peer libraries, store round
  * trips, MemoryStore memory and client overhead; prints a table and writes the Markdown report.
+ * Loaded by start.ts once the packages are built (its imports need their `dist`).
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
@@ -8,7 +9,6 @@ import { loadavg } from 'node:os';
 import { dirname } from 'node:path';
 import { USAGE, parseArgs } from './args.js';
 import { installCleanup, killChildren, onInterrupt, pinLoadGenerator, setServerCpu } from './children.js';
-import { ensureBuilt } from './ensure-built.js';
 import { describeMachine } from './machine.js';
 import { renderConsole } from './report/console.js';
 import { renderMarkdown } from './report/markdown.js';
@@ -37,7 +37,6 @@ async function main(): Promise<number> {
     return 0;
   }
   const settings = parsed;
-  ensureBuilt(log);
   installCleanup();
   const started = performance.now();
   const machine = describeMachine();

@@ -17,5 +17,19 @@ export type {
   SuccessEvent,
 } from './options.js';
 export type { BodyFactory } from './body.js';
-export { IDEMPOTENCY_KEY_HEADER, createRetryBudget, generateIdempotencyKey } from '@oncely/core';
-export type { JitterKind, RetryBudget, RetryBudgetOptions, RetryPolicyOptions } from '@oncely/core';
+// From @oncely/core, so that matching a server's problem type or any Oncely error needs no second dependency.
+export {
+  IDEMPOTENCY_KEY_HEADER,
+  ProblemType,
+  createRetryBudget,
+  generateIdempotencyKey,
+  isOncelyError,
+} from '@oncely/core';
+export type {
+  JitterKind,
+  OncelyError,
+  ProblemTypeUri,
+  RetryBudget,
+  RetryBudgetOptions,
+  RetryPolicyOptions,
+} from '@oncely/core';

@@ -15,7 +15,11 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
   'TRACE',
 ]);
 
-/** Safe methods (RFC 9110 §9.2.1): the server passes them through without claiming a key. */
+/**
+ * Safe methods (RFC 9110 §9.2.1): the server passes them through without claiming a key.
+ *
+ * @internal Shared with the sibling packages; not part of the public API.
+ */
 export const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 
 /** Statuses retried: timeout, rate limit, and the transient server errors. */

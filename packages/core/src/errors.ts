@@ -38,7 +38,11 @@ export function isOncelyError(value: unknown): value is OncelyError {
   );
 }
 
-/** Renders a value for an error message: strings quoted, numbers as written, the rest by type. */
+/**
+ * Renders a value for an error message: strings quoted, numbers as written, the rest by type.
+ *
+ * @internal Shared with the sibling packages; not part of the public API.
+ */
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 80)}…` : value);
   if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
@@ -50,7 +54,11 @@ export function describeValue(value: unknown): string {
   return `an ${typeof value}`;
 }
 
-/** The error for a bad option: names the option, the value given and what was expected. */
+/**
+ * The error for a bad option: names the option, the value given and what was expected.
+ *
+ * @internal Shared with the sibling packages; not part of the public API.
+ */
 export function invalidOptionError(option: string, value: unknown, expected: string): OncelyError {
   return new OncelyError(
     CoreErrorCode.invalidOption,

@@ -19,6 +19,8 @@ export type HeaderSource =
 /**
  * Reads one header, case-insensitively, from any {@link HeaderSource}. A repeated header yields its
  * values joined with `, ` (RFC 9110 §5.3). Never throws: a source that cannot be read yields `undefined`.
+ *
+ * @internal Shared with the sibling packages; not part of the public API.
  */
 export function readHeader(headers: HeaderSource | null | undefined, name: string): string | undefined {
   if (headers === null || headers === undefined || typeof headers !== 'object') return undefined;

@@ -55,7 +55,11 @@ const KEY_PROBLEM_TEXT: Record<KeyProblem, string> = {
   'not-a-string': 'it is not a string',
 };
 
-/** A sentence saying why a key is invalid, for error messages and problem details. */
+/**
+ * A sentence saying why a key is invalid, for error messages and problem details.
+ *
+ * @internal Shared with the sibling packages; not part of the public API.
+ */
 export function describeKeyProblem(problem: KeyProblem): string {
   return KEY_PROBLEM_TEXT[problem];
 }
@@ -122,6 +126,8 @@ function parseStructuredFieldString(input: string): string | undefined {
  * The header value to send for `key`: bare, as most servers expect, unless the bare form would be
  * ambiguous — a comma (RFC 9110 §5.3 lets intermediaries fold repeated lines with commas, so servers
  * refuse bare keys holding one) or a leading quote — in which case the quoted sf-string form.
+ *
+ * @internal Shared with the sibling packages; not part of the public API.
  */
 export function formatIdempotencyKeyHeader(key: string): string {
   return key.includes(',') || key.startsWith('"') ? formatQuotedIdempotencyKey(key) : key;

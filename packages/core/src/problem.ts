@@ -88,6 +88,8 @@ export function isOncelyProblemType(type: unknown): type is ProblemTypeUri {
 /**
  * Reads the problem `type` from a response body already parsed as JSON, or from its text. Returns
  * `undefined` for anything that is not a problem document. Never throws.
+ *
+ * @internal Shared with the sibling packages; not part of the public API.
  */
 export function readProblemType(body: unknown): string | undefined {
   let value = body;

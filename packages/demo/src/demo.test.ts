@@ -17,7 +17,9 @@ const node = (args: string[]) =>
 
 describe('pnpm demo (the CLI, as a user runs it)', () => {
   it('at default fault rates: the naive client double-charges, Oncely charges each payment once, none fails', async () => {
-    const { stdout } = await node(['--operations', '120', '--json']);
+    const { stdout, stderr } = await node(['--operations', '120', '--json']);
+    // No process warning either (16 requests in flight once shared one signal: MaxListenersExceeded).
+    expect(stderr).not.toMatch(/\(node:\d+\) \w*Warning/);
     const result = JSON.parse(stdout) as DemoResult;
     expect(result.naive.payments).toBe(120);
     expect(result.oncely.payments).toBe(120);

@@ -86,7 +86,9 @@ async function runScenario(client: ClientKind, options: DemoOptions): Promise<Sc
       payments,
       options.concurrency,
       signal,
-      (payment) => pay(payment, signal),
+      // Each payment its own signal, following the run's: a request adds an abort listener to its signal,
+      // and `concurrency` requests on one signal pass Node's 10-listener leak warning.
+      (payment) => pay(payment, AbortSignal.any([signal])),
       (done) => options.onProgress?.(client, done, payments.length),
     );
     const durationMs = performance.now() - started;
