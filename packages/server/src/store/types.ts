@@ -114,7 +114,12 @@ export interface IdempotencyStore {
   complete(key: string, fencingToken: number, response: StoredResponse): Promise<boolean>;
   /** Deletes the record if `fencingToken` is current, so a retry runs again. Returns whether it did. */
   release(key: string, fencingToken: number): Promise<boolean>;
-  /** Pushes the lease of an `in_progress` record to now + `leaseMs`, if `fencingToken` is current. */
+  /**
+   * If the record is `in_progress` and `fencingToken` is current: sets `leaseExpiresAt` to now +
+   * `leaseMs` (store clock) and returns true. It does not push the record's TTL expiry, except that
+   * `expiresAt` is raised to the new `leaseExpiresAt` when it would otherwise be earlier: a record never
+   * expires before its lease. Returns false, changing nothing, otherwise (superseded, completed, gone).
+   */
   extend(key: string, fencingToken: number, leaseMs: number): Promise<boolean>;
   /** Reads a record without changing it (for `wait` polling, tooling and tests). */
   get(key: string): Promise<IdempotencyRecord | undefined>;

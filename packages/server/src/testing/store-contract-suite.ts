@@ -224,6 +224,34 @@ export function runStoreContractSuite(
       expect(await store.extend(k, token, leaseMs)).toBe(false);
     });
 
+    it('extends the lease without pushing the TTL expiry when the lease ends first', async () => {
+      const store = await newStore();
+      const k = key();
+      const token = tokenOf(await store.claim({ key: k, fingerprint: 'fp', leaseMs, ttlMs: DAY }));
+      const before = (await store.get(k))!;
+      expect(await store.extend(k, token, leaseMs * 3)).toBe(true);
+      const after = (await store.get(k))!;
+      // Measured from the extend, on the store's clock: at least 3 leases after the claim, minus one.
+      expect(after.leaseExpiresAt).toBeGreaterThanOrEqual(before.leaseExpiresAt + leaseMs * 2);
+      expect(after.expiresAt).toBe(before.expiresAt);
+      expect(after.fencingToken).toBe(token);
+    });
+
+    it('raises the expiry to the new lease when the lease would outlive the TTL', async () => {
+      const store = await newStore();
+      const k = key();
+      const token = tokenOf(await store.claim({ key: k, fingerprint: 'fp', leaseMs, ttlMs: leaseMs * 2 }));
+      expect(await store.extend(k, token, leaseMs * 10)).toBe(true);
+      const extended = (await store.get(k))!;
+      expect(extended.expiresAt).toBe(extended.leaseExpiresAt);
+      await pass(leaseMs * 3); // past the TTL of the claim, inside the new lease
+      expect((await store.get(k))?.status).toBe('in_progress');
+      expect((await store.claim({ key: k, fingerprint: 'fp', leaseMs, ttlMs: DAY })).outcome).toBe(
+        'in_progress',
+      );
+      expect(await store.complete(k, token, response())).toBe(true);
+    });
+
     it('forgets a record after its TTL: the key is new again', async () => {
       const store = await newStore();
       const k = key();
