@@ -9,7 +9,9 @@ import { describe, expect, it } from 'vitest';
 import { ProblemType } from '@oncely/core';
 import { idempotency } from '../adapters/express/middleware.js';
 import { listenLocal } from '../testing/listen.js';
+import { MemoryStore } from './memory-store.js';
 import { DEFAULT_MAX_BYTES } from './memory-store-options.js';
+import type { MemoryStoreFull } from './memory-store-options.js';
 
 interface Answer {
   status: number;
@@ -105,6 +107,51 @@ describe('MemoryStore behind a real server, default options', () => {
       await server.close();
     }
   }, 180_000);
+
+  it('answers 503 + Retry-After without running the handler when full of records in progress', async () => {
+    const full: MemoryStoreFull[] = [];
+    const store = new MemoryStore({ maxEntries: 2, scopeShare: 1, onFull: (event) => full.push(event) });
+    let runs = 0;
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const app = express();
+    app.use(idempotency({ scope: 'global', store }));
+    app.post('/hold', async (_req, res) => {
+      runs++;
+      await held;
+      res.status(201).end();
+    });
+    const server = await listenLocal(createServer(app));
+    const agent = new http.Agent({ keepAlive: true });
+    const post = poster(server.url, agent);
+    try {
+      const first = [post('/hold', 'a', 'any'), post('/hold', 'b', 'any')];
+      while (store.size < 2) await new Promise((resolve) => setImmediate(resolve));
+      const refused = await new Promise<http.IncomingMessage>((resolve, reject) =>
+        http
+          .request(
+            `${server.url}/hold`,
+            { method: 'POST', agent, headers: { 'idempotency-key': 'c' } },
+            resolve,
+          )
+          .on('error', reject)
+          .end(),
+      );
+      refused.resume();
+      expect(refused.statusCode).toBe(503);
+      expect(refused.headers['retry-after']).toMatch(/^\d+$/);
+      expect(full).toEqual([expect.objectContaining({ operation: 'claim', reason: 'full', entries: 2 })]);
+      release();
+      expect((await Promise.all(first)).map((answer) => answer.status)).toEqual([201, 201]);
+      expect(runs).toBe(2);
+      expect((await post('/hold', 'c', 'any')).status).toBe(201); // room again: it runs now
+      expect(runs).toBe(3);
+    } finally {
+      release();
+      agent.destroy();
+      await server.close();
+    }
+  });
 
   it(`holds no more than the default byte bound (${DEFAULT_MAX_BYTES / 1024 / 1024} MiB) of records, measured`, async () => {
     setFlagsFromString('--expose-gc');
