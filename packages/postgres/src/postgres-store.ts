@@ -100,6 +100,11 @@ export class PostgresStore implements IdempotencyStore {
     return rows[0] === undefined ? undefined : toRecord(rows[0]);
   }
 
+  async delete(key: string): Promise<boolean> {
+    const rows = await this.#rows<{ live: boolean }>('delete', this.#sql.delete, [key]);
+    return rows[0]?.live === true;
+  }
+
   /**
    * Deletes expired rows (past their TTL) in batches of `batchSize`, at most `maxBatches` statements.
    * Resolves to the number of rows deleted.

@@ -139,6 +139,13 @@ export class MemoryStore implements IdempotencyStore {
     return slot === undefined ? undefined : { ...slot.record };
   }
 
+  async delete(key: string): Promise<boolean> {
+    const slot = this.#live(key, this.#now());
+    if (slot === undefined) return false;
+    this.#room.remove(slot);
+    return true;
+  }
+
   /** The record's slot unless absent or past its TTL (then it is dropped). */
   #live(key: string, now: number): Slot | undefined {
     const slot = this.#room.get(key);

@@ -98,7 +98,7 @@ export type ExecuteTransactionally = (
   run: () => Promise<TransactionDecision>,
 ) => Promise<TransactionOutcome>;
 
-/** The persistence contract. Small on purpose: five methods, four of them guarded by the token. */
+/** The persistence contract. Small on purpose: six methods, three of them guarded by the token. */
 export interface IdempotencyStore {
   /**
    * Atomically: when no live record exists (none, expired by TTL, or `in_progress` with an expired
@@ -121,8 +121,14 @@ export interface IdempotencyStore {
    * expires before its lease. Returns false, changing nothing, otherwise (superseded, completed, gone).
    */
   extend(key: string, fencingToken: number, leaseMs: number): Promise<boolean>;
-  /** Reads a record without changing it (for `wait` polling, tooling and tests). */
+  /** Reads a record without changing it (for `wait` polling, tooling and tests); an expired one reads as `undefined`. */
   get(key: string): Promise<IdempotencyRecord | undefined>;
+  /**
+   * An operator's action (the `oncely purge` CLI, tests): removes the record whatever its state or
+   * token, so the key is new again. Returns whether a live record existed. A handler still running on
+   * a deleted key is fenced out: its `complete`, `release` and `extend` find no record and return false.
+   */
+  delete(key: string): Promise<boolean>;
   /**
    * Optional capability (transactional mode, e.g. `PostgresStore({ transactional: true })`). When a
    * store has it, the engine calls it after a successful claim instead of running the handler and then

@@ -264,6 +264,48 @@ export function runStoreContractSuite(
       expect(tokenOf(again)).toBeGreaterThan(first);
     });
 
+    it('deletes a record in progress whatever its token: the key is new again, the holder fenced out', async () => {
+      const store = await newStore();
+      const k = key();
+      const first = tokenOf(await store.claim({ key: k, fingerprint: 'fp', leaseMs: 10_000, ttlMs: DAY }));
+      expect(await store.delete(k)).toBe(true);
+      expect(await store.get(k)).toBeUndefined();
+      expect(await store.delete(k)).toBe(false);
+      expect(await store.extend(k, first, 10_000)).toBe(false);
+      expect(await store.complete(k, first, response())).toBe(false);
+      expect(await store.release(k, first)).toBe(false);
+      const again = await store.claim({ key: k, fingerprint: 'other', leaseMs: 10_000, ttlMs: DAY });
+      expect(again).toMatchObject({ outcome: 'claimed', takeover: false });
+      expect(tokenOf(again)).toBeGreaterThan(first);
+      expect(await store.complete(k, first, response())).toBe(false);
+    });
+
+    it('deletes a completed record, and only that one', async () => {
+      const store = await newStore();
+      const [a, b] = [key(), key()];
+      for (const k of [a, b]) {
+        const token = tokenOf(await store.claim({ key: k, fingerprint: 'fp', leaseMs: 10_000, ttlMs: DAY }));
+        expect(await store.complete(k, token, response())).toBe(true);
+      }
+      expect(await store.delete(a)).toBe(true);
+      expect(await store.get(a)).toBeUndefined();
+      expect((await store.get(b))?.status).toBe('completed');
+      expect((await store.claim({ key: a, fingerprint: 'fp', leaseMs: 10_000, ttlMs: DAY })).outcome).toBe(
+        'claimed',
+      );
+      expect(await store.delete(key())).toBe(false);
+    });
+
+    it('counts an expired record as gone when deleting it', async () => {
+      const store = await newStore();
+      const k = key();
+      const token = tokenOf(await store.claim({ key: k, fingerprint: 'fp', leaseMs, ttlMs: leaseMs * 2 }));
+      expect(await store.complete(k, token, response())).toBe(true);
+      await pass(leaseMs * 3);
+      expect(await store.delete(k)).toBe(false);
+      expect(await store.get(k)).toBeUndefined();
+    });
+
     it('keeps keys apart', async () => {
       const store = await newStore();
       const [a, b] = [key(), key()];
