@@ -84,8 +84,10 @@ export function normalizePostgresStoreOptions(options: PostgresStoreOptions): Re
       'a pg Pool with `max` of at least 2 in transactional mode (lease extensions need a connection)',
     );
   }
-  const { maxTransactions = Math.max(1, poolMax - 2) } = options;
-  if (!Number.isSafeInteger(maxTransactions) || maxTransactions < 1 || maxTransactions > poolMax - 1) {
+  const { maxTransactions = transactional ? Math.max(1, poolMax - 2) : poolMax } = options;
+  // Without transactional mode nothing holds a connection for long: any positive count will do.
+  const most = transactional ? poolMax - 1 : Number.MAX_SAFE_INTEGER;
+  if (!Number.isSafeInteger(maxTransactions) || maxTransactions < 1 || maxTransactions > most) {
     throw invalidOptionError(
       'maxTransactions',
       maxTransactions,

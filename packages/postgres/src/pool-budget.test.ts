@@ -113,5 +113,7 @@ describe.skipIf(skipReason !== undefined)('transactional mode keeps connections 
       /Invalid option `maxTransactions`: expected an integer from 1 to 3/,
     );
     expect(() => new PostgresStore({ pool, table, transactional: true, maxTransactions: 3 })).not.toThrow();
+    // Without transactional mode a pool of one is fine: nothing holds a connection for long.
+    expect(() => new PostgresStore({ pool: tiny, table })).not.toThrow();
   });
 });
