@@ -46,7 +46,10 @@ export interface IdempotencyRecord {
 
 /** Arguments of {@link IdempotencyStore.claim}. */
 export interface ClaimRequest {
-  /** Store key: a hash of scope and idempotency key, never raw user input. */
+  /**
+   * Store key: `<scope hash>:<key hash>` from `computeStoreKey(scope, key)`, never raw user input. A
+   * store may read the scope hash (before the `:`) to share its room between scopes.
+   */
   key: string;
   /** Request fingerprint to store with a new claim, and to compare with an existing record. */
   fingerprint: string;
