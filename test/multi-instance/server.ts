@@ -73,6 +73,7 @@ function crashAfterCommit(inner: PostgresStore): IdempotencyStore {
     release: (key, token) => inner.release(key, token),
     extend: (key, token, leaseMs) => inner.extend(key, token, leaseMs),
     get: (key) => inner.get(key),
+    delete: (key) => inner.delete(key),
     async executeTransactionally(key, token, run) {
       const outcome = await execute(key, token, run);
       if (crashAfterNextCommit && outcome === 'completed') process.kill(process.pid, 'SIGKILL');

@@ -53,6 +53,11 @@ export class WatchedStore implements IdempotencyStore {
     this.keys.push(key);
     return this.inner.get(key);
   }
+  delete(key: string) {
+    this.writes++;
+    this.keys.push(key);
+    return this.inner.delete(key);
+  }
 }
 
 export interface TestApp {

@@ -87,7 +87,7 @@ describe('tenancy, stored data and unkeepable responses', () => {
     const expected = await computeStoreKey(tenant, key);
     for (const storeKey of keys) expect(storeKey).toBe(expected);
     for (const storeKey of app.store.keys) {
-      expect(storeKey).toMatch(/^[0-9a-f]{64}$/);
+      expect(storeKey).toMatch(/^[0-9a-f]{16}:[0-9a-f]{64}$/);
       expect(storeKey).not.toMatch(/RAW-|tenant/);
     }
     figures.storeKeysSeen = app.store.keys.length;

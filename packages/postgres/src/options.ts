@@ -26,6 +26,14 @@ export interface PostgresStoreOptions extends TableOptions {
    * @default false
    */
   transactional?: boolean | undefined;
+  /**
+   * Transactional mode: most handlers holding a pooled connection (their transaction) at once. The rest
+   * of the pool stays free for claims, lease extensions and releases, so heartbeats never wait behind
+   * held transactions (a lapsed lease lets another instance take the key over). Further handlers wait
+   * for a turn, their lease extended meanwhile. At most the pool's `max` − 1.
+   * @default the pool's `max` − 2, at least 1
+   */
+  maxTransactions?: number | undefined;
 }
 
 /** {@link TableOptions} with defaults applied. */
@@ -52,7 +60,12 @@ export function normalizeTableOptions(options: TableOptions = {}): ResolvedTable
 export interface ResolvedPostgresStoreOptions extends ResolvedTableOptions {
   pool: Pool;
   transactional: boolean;
+  /** Only meaningful in transactional mode. */
+  maxTransactions: number;
 }
+
+/** pg's own default for a Pool's `max`. */
+const PG_DEFAULT_POOL_MAX = 10;
 
 /** Applies defaults and validates. */
 export function normalizePostgresStoreOptions(options: PostgresStoreOptions): ResolvedPostgresStoreOptions {
@@ -62,5 +75,24 @@ export function normalizePostgresStoreOptions(options: PostgresStoreOptions): Re
   }
   if (typeof transactional !== 'boolean')
     throw invalidOptionError('transactional', transactional, 'a boolean');
-  return { pool, transactional, ...normalizeTableOptions(options) };
+  const configured = (pool as { options?: { max?: unknown } }).options?.max;
+  const poolMax = Number.isSafeInteger(configured) ? (configured as number) : PG_DEFAULT_POOL_MAX;
+  if (transactional && poolMax < 2) {
+    throw invalidOptionError(
+      'pool',
+      `a Pool with max ${poolMax}`,
+      'a pg Pool with `max` of at least 2 in transactional mode (lease extensions need a connection)',
+    );
+  }
+  const { maxTransactions = transactional ? Math.max(1, poolMax - 2) : poolMax } = options;
+  // Without transactional mode nothing holds a connection for long: any positive count will do.
+  const most = transactional ? poolMax - 1 : Number.MAX_SAFE_INTEGER;
+  if (!Number.isSafeInteger(maxTransactions) || maxTransactions < 1 || maxTransactions > most) {
+    throw invalidOptionError(
+      'maxTransactions',
+      maxTransactions,
+      `an integer from 1 to ${poolMax - 1} (the pool's max minus one)`,
+    );
+  }
+  return { pool, transactional, maxTransactions, ...normalizeTableOptions(options) };
 }

@@ -14,6 +14,7 @@ import type { PostgresStoreOptions } from './options.js';
 import { reapExpired, startReaper } from './reaper.js';
 import type { ReapOptions, ReaperOptions } from './reaper.js';
 import { buildStatements } from './statements.js';
+import { TransactionTurns } from './transaction-turns.js';
 import type { RecordRow, Statements } from './statements.js';
 import type { ExecuteTransactionally, TransactionDecision, TransactionOutcome } from './transactional.js';
 
@@ -37,7 +38,8 @@ function milliseconds(value: number, name: string): number {
  *   each, guarded by the fencing token. `now()` of the database decides lease and TTL expiry.
  * - Fencing tokens come from an identity sequence: they grow across claims, takeovers and deletes.
  * - Expired rows stay until {@link PostgresStore.reap} (or {@link PostgresStore.startReaper}) deletes them.
- * - With `transactional: true` the store offers `executeTransactionally` (see {@link ExecuteTransactionally}).
+ * - With `transactional: true` the store offers `executeTransactionally` (see {@link ExecuteTransactionally});
+ *   at most `maxTransactions` handlers hold a connection at once, so lease extensions never starve.
  */
 export class PostgresStore implements IdempotencyStore {
   /** Present only in transactional mode; the engine uses it when present. */
@@ -45,6 +47,7 @@ export class PostgresStore implements IdempotencyStore {
 
   readonly #pool: Pool;
   readonly #sql: Statements;
+  readonly #turns: TransactionTurns;
   /** The running handler's transaction; `client` is cleared when it ends (the handler may outlive it). */
   readonly #transaction = new AsyncLocalStorage<{ client: PoolClient | undefined }>();
 
@@ -52,6 +55,7 @@ export class PostgresStore implements IdempotencyStore {
     const resolved = normalizePostgresStoreOptions(options);
     this.#pool = resolved.pool;
     this.#sql = buildStatements(resolved);
+    this.#turns = new TransactionTurns(resolved.maxTransactions);
     if (resolved.transactional) {
       this.executeTransactionally = (key, fencingToken, run) =>
         this.#runInTransaction(key, fencingToken, run);
@@ -96,6 +100,11 @@ export class PostgresStore implements IdempotencyStore {
     return rows[0] === undefined ? undefined : toRecord(rows[0]);
   }
 
+  async delete(key: string): Promise<boolean> {
+    const rows = await this.#rows<{ live: boolean }>('delete', this.#sql.delete, [key]);
+    return rows[0]?.live === true;
+  }
+
   /**
    * Deletes expired rows (past their TTL) in batches of `batchSize`, at most `maxBatches` statements.
    * Resolves to the number of rows deleted.
@@ -137,10 +146,12 @@ export class PostgresStore implements IdempotencyStore {
     fencingToken: number,
     run: () => Promise<TransactionDecision>,
   ): Promise<TransactionOutcome> {
+    const endTurn = await this.#turns.take();
     let client: PoolClient;
     try {
       client = await this.#pool.connect();
     } catch (error) {
+      endTurn();
       throw storeError('transaction', error);
     }
     let broken = false;
@@ -176,6 +187,7 @@ export class PostgresStore implements IdempotencyStore {
     } finally {
       client.off('error', onError);
       client.release(broken);
+      endTurn();
     }
   }
 

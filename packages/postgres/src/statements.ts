@@ -39,6 +39,8 @@ export interface Statements {
   extend: string;
   /** $1 key. */
   get: string;
+  /** $1 key; returns `live` per deleted row. */
+  delete: string;
   /** $1 batch size. */
   reap: string;
 }
@@ -79,6 +81,8 @@ WHERE ${live}`,
     extend: `UPDATE ${t} SET lease_expires_at = ${lease}, expires_at = greatest(expires_at, ${lease})
 WHERE ${live}`,
     get: `SELECT ${RECORD_COLUMNS} FROM ${t} WHERE key = $1 AND expires_at > now()`,
+    // Whatever its state or token; an expired row goes too, but does not count as a record.
+    delete: `DELETE FROM ${t} WHERE key = $1 RETURNING expires_at > now() AS live`,
     // Short batches keep locks short; SKIP LOCKED lets several reapers (one per instance) share work.
     reap: `DELETE FROM ${t} WHERE key IN (
   SELECT key FROM ${t} WHERE expires_at <= now() ORDER BY expires_at LIMIT $1 FOR UPDATE SKIP LOCKED

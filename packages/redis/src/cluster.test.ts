@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Cluster } from 'ioredis';
+import { computeStoreKey } from '@oncely/server';
 import { runStoreContractSuite } from '@oncely/server/testing';
 import { RedisStore } from './index.js';
 import { clusterUnavailableReason, startLocalCluster } from './cluster-support.js';
@@ -25,12 +26,15 @@ describe.skipIf(skipReason !== undefined)('RedisStore on a local 3-node Redis Cl
   });
 
   it('claims, completes and replays keys that live on every node', async () => {
-    const keys = Array.from({ length: 30 }, (_, i) => `key-${i}`);
+    // Store keys as the engine builds them (`<scope hash>:<key hash>`): the hash tag wraps them whole.
+    const keys = await Promise.all(
+      Array.from({ length: 30 }, (_, i) => computeStoreKey('tenant', `key-${i}`)),
+    );
     const owners = new Set<number | undefined>();
     for (const key of keys) {
       const claimed = await store.claim({ key, fingerprint: 'fp', leaseMs: 5000, ttlMs: 60_000 });
       if (claimed.outcome !== 'claimed') throw new Error(`expected a claim of ${key}`);
-      const body = new Uint8Array([0, 255, 0xc3, 0x28, key.length]);
+      const body = new Uint8Array([0, 255, 0xc3, 0x28, keys.indexOf(key)]);
       expect(await store.complete(key, claimed.fencingToken, { status: 200, headers: [], body })).toBe(true);
       const replay = await store.claim({ key, fingerprint: 'fp', leaseMs: 5000, ttlMs: 60_000 });
       expect(replay.outcome).toBe('completed');

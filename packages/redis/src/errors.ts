@@ -18,7 +18,7 @@ export type RedisStoreErrorCode = (typeof RedisStoreErrorCode)[keyof typeof Redi
  * turns it into a 503 problem (fail closed).
  */
 export class RedisStoreError extends OncelyError {
-  /** Which store operation failed: `claim`, `complete`, `release`, `extend` or `get`. */
+  /** Which store operation failed: `claim`, `complete`, `release`, `extend`, `get` or `delete`. */
   readonly operation: string;
 
   constructor(code: RedisStoreErrorCode, operation: string, message: string, cause?: unknown) {

@@ -116,6 +116,11 @@ export class RedisStore implements IdempotencyStore {
     return decodeRecord(fields);
   }
 
+  async delete(key: string): Promise<boolean> {
+    // Redis expires the hash itself at its TTL, so DEL counts only a live record.
+    return (await this.#run('delete', () => this.#client.del(this.redisKey(key)))) === 1;
+  }
+
   /** Runs one command with the store's timeout, turning every failure into a {@link RedisStoreError}. */
   async #run<T>(operation: string, command: () => Promise<T>): Promise<T> {
     let timer: NodeJS.Timeout | undefined;

@@ -21,7 +21,12 @@ export type {
 } from './engine/types.js';
 export { BODY_TOO_LARGE, isBodyTooLarge, isTransactional } from './engine/types.js';
 export { MemoryStore } from './store/memory-store.js';
-export type { MemoryStoreOptions } from './store/memory-store.js';
+export type {
+  MemoryStoreEviction,
+  MemoryStoreFull,
+  MemoryStoreOptions,
+} from './store/memory-store-options.js';
+export { StoreErrorCode } from './store/errors.js';
 export { RecordStatus } from './store/types.js';
 export type {
   ClaimRequest,

@@ -1,6 +1,18 @@
+import { createServer } from 'node:http';
+import express from 'express';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { canonicalQuery, computeStoreKey, defaultFingerprint, sha256Hex } from './fingerprint.js';
+import { ProblemType } from '@oncely/core';
+import { idempotency } from '../adapters/express/middleware.js';
+import { listenLocal } from '../testing/listen.js';
+import {
+  canonicalQuery,
+  computeStoreKey,
+  defaultFingerprint,
+  sha256Hex,
+  storeKeyScope,
+  storeKeySync,
+} from './fingerprint.js';
 import { selectReplayHeaders } from './replay-headers.js';
 import { normalizeReplayHeaders } from './replay-headers.js';
 
@@ -23,9 +35,41 @@ describe('fingerprint and store key', () => {
     expect(await sha256Hex([new Uint8Array([0x61])])).toBe(webCrypto);
   });
 
-  it('sorts the query canonically', () => {
-    expect(canonicalQuery('b=2&a=1&a=0')).toBe('a=0&a=1&b=2');
+  it('sorts the query by name only, keeping the order of repeated parameters', () => {
+    expect(canonicalQuery('b=2&a=1&a=0')).toBe('a=1&a=0&b=2');
+    expect(canonicalQuery('step=debit&step=credit')).not.toBe(canonicalQuery('step=credit&step=debit'));
+    expect(canonicalQuery('z=1&step=debit&a=2&step=credit')).toBe('a=2&step=debit&step=credit&z=1');
     expect(canonicalQuery('')).toBe('');
+  });
+
+  it('answers 422 to a key reused with the repeated parameters in another order (real Express)', async () => {
+    let runs = 0;
+    const app = express();
+    app.use(idempotency({ scope: 'global' }));
+    app.post('/transfer', (_req, res) => {
+      runs++;
+      res.status(201).json({ runs });
+    });
+    const server = await listenLocal(createServer(app));
+    try {
+      const post = (query: string) =>
+        fetch(`${server.url}/transfer?${query}`, {
+          method: 'POST',
+          headers: { 'idempotency-key': 'k-steps' },
+        });
+      const first = await post('step=debit&step=credit');
+      expect(first.status).toBe(201);
+      expect(await first.json()).toEqual({ runs: 1 });
+      const reordered = await post('step=credit&step=debit');
+      expect(reordered.status).toBe(422);
+      expect(await reordered.json()).toMatchObject({ type: ProblemType.keyReused });
+      const replay = await post('step=debit&step=credit');
+      expect(replay.status).toBe(201);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      expect(runs).toBe(1);
+    } finally {
+      await server.close();
+    }
   });
 
   it('differs by method, path, query and body, and is stable', async () => {
@@ -51,6 +95,27 @@ describe('fingerprint and store key', () => {
       { numRuns: 200 },
     );
     expect(await computeStoreKey('a:b', 'c')).not.toBe(await computeStoreKey('a', 'b:c'));
+  });
+
+  it('prefixes the store key with a hash of the scope alone, so a store can group records by scope', async () => {
+    const a1 = await computeStoreKey('tenant-a', 'k1');
+    const a2 = await computeStoreKey('tenant-a', 'k2');
+    const b1 = await computeStoreKey('tenant-b', 'k1');
+    // Hex and one colon only: no raw input, nothing Redis Cluster reads as a hash tag.
+    for (const storeKey of [a1, a2, b1]) expect(storeKey).toMatch(/^[0-9a-f]{16}:[0-9a-f]{64}$/);
+    expect(storeKeyScope(a1)).toBe(storeKeyScope(a2));
+    expect(storeKeyScope(a1)).not.toBe(storeKeyScope(b1));
+    expect(a1).not.toContain('tenant');
+    expect(storeKeySync('tenant-a', 'k1')).toBe(a1);
+    // A key in another shape (a hand-made store key) belongs to no scope.
+    expect(storeKeyScope('plain-key')).toBe('');
+  });
+
+  it('builds the store key from SHA-256 of the scope and SHA-256 of (scope, key)', async () => {
+    const utf8 = (text: string) => new TextEncoder().encode(text);
+    const scopeHash = (await sha256Hex([utf8('tenant-a')])).slice(0, 16);
+    const keyHash = await sha256Hex([utf8('tenant-a'), utf8('k1')]);
+    expect(await computeStoreKey('tenant-a', 'k1')).toBe(`${scopeHash}:${keyHash}`);
   });
 
   it('keeps only allowed headers, never Set-Cookie or hop-by-hop ones', () => {

@@ -5,7 +5,7 @@ export interface FingerprintInput {
   /** Upper-case method. */
   method: string;
   path: string;
-  /** Query in canonical form: parameters sorted by name, then value (see {@link canonicalQuery}). */
+  /** Query in canonical form: parameters sorted by name, repeated ones in their order (see {@link canonicalQuery}). */
   query: string;
   headers: HeaderSource;
   /** The request body bytes. */
@@ -18,13 +18,14 @@ export type Fingerprint = (input: FingerprintInput) => string | Promise<string>;
 const encoder = new TextEncoder();
 
 /**
- * Query parameters sorted by name, then value, and re-encoded, so `?b=2&a=1` and `?a=1&b=2` are the
- * same request.
+ * Query parameters sorted by name and re-encoded, so `?b=2&a=1` and `?a=1&b=2` are the same request.
+ * The sort is stable and by name only: repeated parameters keep their order, which is meaningful
+ * (`?step=debit&step=credit` is not `?step=credit&step=debit`).
  */
 export function canonicalQuery(query: string): string {
   if (query === '') return '';
   const params = [...new URLSearchParams(query)];
-  params.sort(([an, av], [bn, bv]) => (an < bn ? -1 : an > bn ? 1 : av < bv ? -1 : av > bv ? 1 : 0));
+  params.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
   return new URLSearchParams(params).toString();
 }
 
@@ -44,14 +45,32 @@ export async function defaultFingerprint(input: FingerprintInput): Promise<strin
   );
 }
 
+/** Hex digits of the scope hash that starts a store key: enough to tell scopes apart, not to name one. */
+const SCOPE_HASH_LENGTH = 16;
+
 /**
- * The store key of `(scope, key)`: SHA-256 (hex) of both, length-prefixed, so no raw user input
- * reaches the store and `("a:b", "c")` never collides with `("a", "b:c")`.
+ * The store key of `(scope, key)`: `<scope hash>:<key hash>`, where the key hash is SHA-256 (hex) of
+ * both, length-prefixed (so `("a:b", "c")` never collides with `("a", "b:c")`), and the scope hash is
+ * the first 16 hex digits of SHA-256 of the scope alone. No raw user input reaches the store; the scope
+ * hash lets a store share its room fairly between scopes (see `MemoryStore`) and lets an operator find
+ * one scope's records. Only hex digits and one `:`, so a Redis Cluster hash tag can wrap it.
  */
 export async function computeStoreKey(scope: string, idempotencyKey: string): Promise<string> {
-  return (
-    storeKeySync(scope, idempotencyKey) ?? sha256Hex([encoder.encode(scope), encoder.encode(idempotencyKey)])
-  );
+  const sync = storeKeySync(scope, idempotencyKey);
+  if (sync !== undefined) return sync;
+  const [scopeHash, keyHash] = await Promise.all([
+    sha256Hex([encoder.encode(scope)]),
+    sha256Hex([encoder.encode(scope), encoder.encode(idempotencyKey)]),
+  ]);
+  return `${scopeHash.slice(0, SCOPE_HASH_LENGTH)}:${keyHash}`;
+}
+
+/**
+ * The scope part of a store key made by {@link computeStoreKey}; `''` for a key of another shape (a
+ * store used directly, with its own keys), so all such keys count as one scope.
+ */
+export function storeKeyScope(storeKey: string): string {
+  return storeKey.charCodeAt(SCOPE_HASH_LENGTH) === 0x3a ? storeKey.slice(0, SCOPE_HASH_LENGTH) : '';
 }
 
 /** {@link defaultFingerprint} without a promise; `undefined` where node:crypto is missing. */
@@ -61,7 +80,9 @@ export function defaultFingerprintSync(input: FingerprintInput): string | undefi
 
 /** {@link computeStoreKey} without a promise; `undefined` where node:crypto is missing. */
 export function storeKeySync(scope: string, idempotencyKey: string): string | undefined {
-  return hashStrings([scope, idempotencyKey], undefined);
+  const keyHash = hashStrings([scope, idempotencyKey], undefined);
+  if (keyHash === undefined) return undefined;
+  return `${hashStrings([scope], undefined)!.slice(0, SCOPE_HASH_LENGTH)}:${keyHash}`;
 }
 
 interface Hash {

@@ -27,6 +27,7 @@ function storeWith(execute: ExecuteTransactionally): IdempotencyStore & { inner:
     release: (key, token) => inner.release(key, token),
     extend: (key, token, leaseMs) => inner.extend(key, token, leaseMs),
     get: (key) => inner.get(key),
+    delete: (key) => inner.delete(key),
     executeTransactionally: execute,
   };
 }

@@ -46,7 +46,10 @@ export interface IdempotencyRecord {
 
 /** Arguments of {@link IdempotencyStore.claim}. */
 export interface ClaimRequest {
-  /** Store key: a hash of scope and idempotency key, never raw user input. */
+  /**
+   * Store key: `<scope hash>:<key hash>` from `computeStoreKey(scope, key)`, never raw user input. A
+   * store may read the scope hash (before the `:`) to share its room between scopes.
+   */
   key: string;
   /** Request fingerprint to store with a new claim, and to compare with an existing record. */
   fingerprint: string;
@@ -98,7 +101,7 @@ export type ExecuteTransactionally = (
   run: () => Promise<TransactionDecision>,
 ) => Promise<TransactionOutcome>;
 
-/** The persistence contract. Small on purpose: five methods, four of them guarded by the token. */
+/** The persistence contract. Small on purpose: six methods, three of them guarded by the token. */
 export interface IdempotencyStore {
   /**
    * Atomically: when no live record exists (none, expired by TTL, or `in_progress` with an expired
@@ -114,10 +117,21 @@ export interface IdempotencyStore {
   complete(key: string, fencingToken: number, response: StoredResponse): Promise<boolean>;
   /** Deletes the record if `fencingToken` is current, so a retry runs again. Returns whether it did. */
   release(key: string, fencingToken: number): Promise<boolean>;
-  /** Pushes the lease of an `in_progress` record to now + `leaseMs`, if `fencingToken` is current. */
+  /**
+   * If the record is `in_progress` and `fencingToken` is current: sets `leaseExpiresAt` to now +
+   * `leaseMs` (store clock) and returns true. It does not push the record's TTL expiry, except that
+   * `expiresAt` is raised to the new `leaseExpiresAt` when it would otherwise be earlier: a record never
+   * expires before its lease. Returns false, changing nothing, otherwise (superseded, completed, gone).
+   */
   extend(key: string, fencingToken: number, leaseMs: number): Promise<boolean>;
-  /** Reads a record without changing it (for `wait` polling, tooling and tests). */
+  /** Reads a record without changing it (for `wait` polling, tooling and tests); an expired one reads as `undefined`. */
   get(key: string): Promise<IdempotencyRecord | undefined>;
+  /**
+   * An operator's action (the `oncely purge` CLI, tests): removes the record whatever its state or
+   * token, so the key is new again. Returns whether a live record existed. A handler still running on
+   * a deleted key is fenced out: its `complete`, `release` and `extend` find no record and return false.
+   */
+  delete(key: string): Promise<boolean>;
   /**
    * Optional capability (transactional mode, e.g. `PostgresStore({ transactional: true })`). When a
    * store has it, the engine calls it after a successful claim instead of running the handler and then

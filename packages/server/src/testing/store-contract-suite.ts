@@ -224,6 +224,34 @@ export function runStoreContractSuite(
       expect(await store.extend(k, token, leaseMs)).toBe(false);
     });
 
+    it('extends the lease without pushing the TTL expiry when the lease ends first', async () => {
+      const store = await newStore();
+      const k = key();
+      const token = tokenOf(await store.claim({ key: k, fingerprint: 'fp', leaseMs, ttlMs: DAY }));
+      const before = (await store.get(k))!;
+      expect(await store.extend(k, token, leaseMs * 3)).toBe(true);
+      const after = (await store.get(k))!;
+      // Measured from the extend, on the store's clock: at least 3 leases after the claim, minus one.
+      expect(after.leaseExpiresAt).toBeGreaterThanOrEqual(before.leaseExpiresAt + leaseMs * 2);
+      expect(after.expiresAt).toBe(before.expiresAt);
+      expect(after.fencingToken).toBe(token);
+    });
+
+    it('raises the expiry to the new lease when the lease would outlive the TTL', async () => {
+      const store = await newStore();
+      const k = key();
+      const token = tokenOf(await store.claim({ key: k, fingerprint: 'fp', leaseMs, ttlMs: leaseMs * 2 }));
+      expect(await store.extend(k, token, leaseMs * 10)).toBe(true);
+      const extended = (await store.get(k))!;
+      expect(extended.expiresAt).toBe(extended.leaseExpiresAt);
+      await pass(leaseMs * 3); // past the TTL of the claim, inside the new lease
+      expect((await store.get(k))?.status).toBe('in_progress');
+      expect((await store.claim({ key: k, fingerprint: 'fp', leaseMs, ttlMs: DAY })).outcome).toBe(
+        'in_progress',
+      );
+      expect(await store.complete(k, token, response())).toBe(true);
+    });
+
     it('forgets a record after its TTL: the key is new again', async () => {
       const store = await newStore();
       const k = key();
@@ -234,6 +262,48 @@ export function runStoreContractSuite(
       const again = await store.claim({ key: k, fingerprint: 'other', leaseMs: 10_000, ttlMs: DAY });
       expect(again).toMatchObject({ outcome: 'claimed', takeover: false });
       expect(tokenOf(again)).toBeGreaterThan(first);
+    });
+
+    it('deletes a record in progress whatever its token: the key is new again, the holder fenced out', async () => {
+      const store = await newStore();
+      const k = key();
+      const first = tokenOf(await store.claim({ key: k, fingerprint: 'fp', leaseMs: 10_000, ttlMs: DAY }));
+      expect(await store.delete(k)).toBe(true);
+      expect(await store.get(k)).toBeUndefined();
+      expect(await store.delete(k)).toBe(false);
+      expect(await store.extend(k, first, 10_000)).toBe(false);
+      expect(await store.complete(k, first, response())).toBe(false);
+      expect(await store.release(k, first)).toBe(false);
+      const again = await store.claim({ key: k, fingerprint: 'other', leaseMs: 10_000, ttlMs: DAY });
+      expect(again).toMatchObject({ outcome: 'claimed', takeover: false });
+      expect(tokenOf(again)).toBeGreaterThan(first);
+      expect(await store.complete(k, first, response())).toBe(false);
+    });
+
+    it('deletes a completed record, and only that one', async () => {
+      const store = await newStore();
+      const [a, b] = [key(), key()];
+      for (const k of [a, b]) {
+        const token = tokenOf(await store.claim({ key: k, fingerprint: 'fp', leaseMs: 10_000, ttlMs: DAY }));
+        expect(await store.complete(k, token, response())).toBe(true);
+      }
+      expect(await store.delete(a)).toBe(true);
+      expect(await store.get(a)).toBeUndefined();
+      expect((await store.get(b))?.status).toBe('completed');
+      expect((await store.claim({ key: a, fingerprint: 'fp', leaseMs: 10_000, ttlMs: DAY })).outcome).toBe(
+        'claimed',
+      );
+      expect(await store.delete(key())).toBe(false);
+    });
+
+    it('counts an expired record as gone when deleting it', async () => {
+      const store = await newStore();
+      const k = key();
+      const token = tokenOf(await store.claim({ key: k, fingerprint: 'fp', leaseMs, ttlMs: leaseMs * 2 }));
+      expect(await store.complete(k, token, response())).toBe(true);
+      await pass(leaseMs * 3);
+      expect(await store.delete(k)).toBe(false);
+      expect(await store.get(k)).toBeUndefined();
     });
 
     it('keeps keys apart', async () => {

@@ -41,6 +41,7 @@ export function createTransactionalMemoryStore(inner = new MemoryStore()): TestT
     release: (key, token) => inner.release(key, token),
     extend: (key, token, leaseMs) => inner.extend(key, token, leaseMs),
     get: (key) => inner.get(key),
+    delete: (key) => inner.delete(key),
     write(value) {
       const transaction = current.getStore();
       if (transaction === undefined || !transaction.open) throw new Error('no transaction');

@@ -402,7 +402,7 @@ export function runAdapterConformanceSuite(name: string, harness: ConformanceHar
       );
       expect(events.map(([name]) => name)).toEqual(['claim', 'replay', 'mismatch', 'claim', 'release']);
       for (const [, event] of events) {
-        expect(event.storeKey).toMatch(/^[0-9a-f]{64}$/);
+        expect(event.storeKey).toMatch(/^[0-9a-f]{16}:[0-9a-f]{64}$/);
         expect(event.scope).toBe('anonymous');
         expect(JSON.stringify(event)).not.toContain('amount');
       }
