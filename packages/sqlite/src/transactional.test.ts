@@ -161,12 +161,13 @@ describe('transactional mode on one file (records and the app table side by side
   });
 
   it('keeps a long handler whose lease is extended (the engine heartbeat) and commits it', async () => {
-    const { key, token } = await claimFresh(80);
+    // Beats at a quarter of the lease: a stall of the loaded machine has three quarters to spare.
+    const { key, token } = await claimFresh(400);
     const outcome = await execute(key, token, async () => {
       applyEffect(key);
-      for (let i = 0; i < 6; i++) {
-        await sleep(30);
-        expect(await store.extend(key, token, 80)).toBe(true);
+      for (let i = 0; i < 5; i++) {
+        await sleep(100);
+        expect(await store.extend(key, token, 400)).toBe(true);
       }
       return COMPLETE;
     });
