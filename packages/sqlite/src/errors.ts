@@ -56,3 +56,16 @@ export function storeError(operation: string, error: unknown): SqliteStoreError 
     error,
   );
 }
+
+/** `currentTransaction()` with no transaction to give: outside a handler, or after it `ended`. */
+export function noTransactionError(ended: boolean): SqliteStoreError {
+  return new SqliteStoreError(
+    SqliteStoreErrorCode.noTransaction,
+    'currentTransaction',
+    ended
+      ? "SqliteStore.currentTransaction() was called after the handler's transaction ended (it was " +
+          'committed, or rolled back when its lease ran out): make the business writes before that.'
+      : 'SqliteStore.currentTransaction() was called outside a transactional handler: create the store ' +
+          'with `transactional: true` and call it from inside the handler.',
+  );
+}

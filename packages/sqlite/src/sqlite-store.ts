@@ -10,12 +10,12 @@ import { whenUnlocked } from './busy.js';
 import { migrate, openConnection, prepare } from './connection.js';
 import type { Connection, Statements } from './connection.js';
 import { decideClaim, toBlob, toRecord } from './decode.js';
-import { storeError } from './errors.js';
+import { noTransactionError, storeError } from './errors.js';
 import { normalizeSqliteStoreOptions } from './options.js';
 import type { ResolvedSqliteStoreOptions, SqliteStoreOptions } from './options.js';
 import { statementSql } from './schema.js';
 import type { RecordRow, StatementSql } from './schema.js';
-import { Transactions, noTransactionError } from './transaction.js';
+import { Transactions } from './transaction.js';
 
 const STATEMENTS = ['select', 'insert', 'cleanup', 'complete', 'release', 'extend', 'delete'] as const;
 

@@ -4,7 +4,7 @@ import { busyError, whenUnlocked } from './busy.js';
 import { openConnection, prepare } from './connection.js';
 import type { Connection, Statements } from './connection.js';
 import { toBlob } from './decode.js';
-import { SqliteStoreError, SqliteStoreErrorCode, storeError } from './errors.js';
+import { SqliteStoreError, SqliteStoreErrorCode, noTransactionError, storeError } from './errors.js';
 import type { ResolvedSqliteStoreOptions } from './options.js';
 import type { StatementSql } from './schema.js';
 import { turnstile } from './turnstile.js';
@@ -235,17 +235,4 @@ export class Transactions {
     transaction.active = false;
     if (this.#open.get(transaction.key) === transaction) this.#open.delete(transaction.key);
   }
-}
-
-/** `currentTransaction()` with no transaction to give: outside a handler, or after it `ended`. */
-export function noTransactionError(ended: boolean): SqliteStoreError {
-  return new SqliteStoreError(
-    SqliteStoreErrorCode.noTransaction,
-    'currentTransaction',
-    ended
-      ? "SqliteStore.currentTransaction() was called after the handler's transaction ended (it was " +
-          'committed, or rolled back when its lease ran out): make the business writes before that.'
-      : 'SqliteStore.currentTransaction() was called outside a transactional handler: create the store ' +
-          'with `transactional: true` and call it from inside the handler.',
-  );
 }
