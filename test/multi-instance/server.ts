@@ -1,22 +1,24 @@
-// One server instance of the multi-instance tests: Express + idempotency middleware on a shared
-// RedisStore or PostgresStore. Configured by environment; prints `listening <port>` when ready.
+// One server process of the multi-instance tests (a cluster.ts worker): Express + the idempotency
+// middleware on a shared RedisStore, PostgresStore or SqliteStore. Configured by environment.
 //
-// POST /orders applies one effect (a ledger entry in Redis or PostgreSQL, outside the store), waits
-// DELAY_MS, then answers 201 with a fresh order id. With `x-crash-after-effect: 1` the process kills
-// itself with SIGKILL after the effect and before answering (the header is not in the fingerprint,
-// so a retry without it is the same request).
+// POST /orders applies one effect (a ledger entry in Redis, PostgreSQL or the SQLite file, outside the
+// store), waits DELAY_MS, then answers 201 with a fresh order id. Every answer carries `x-instance` (this
+// pid). With `x-crash-after-effect: 1` the process SIGKILLs itself after the effect and before answering
+// (the header is not in the fingerprint, so a retry without it is the same request).
 //
-// With TRANSACTIONAL=1 (postgres only) the store runs in transactional mode: the effect is written on
-// `store.currentTransaction()`, and `x-crash-after-commit: 1` kills the process right after the
+// With TRANSACTIONAL=1 (postgres, sqlite) the store runs in transactional mode: the effect is written
+// on `store.currentTransaction()`, and `x-crash-after-commit: 1` kills the process right after the
 // commit, before the response leaves.
 import { randomUUID } from 'node:crypto';
+import Database from 'better-sqlite3';
 import express from 'express';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import { idempotency } from '@oncely/server/express';
 import type { IdempotencyStore } from '@oncely/server';
-import { RedisStore } from '@oncely/redis';
 import { PostgresStore } from '@oncely/postgres';
+import { RedisStore } from '@oncely/redis';
+import { SqliteStore } from '@oncely/sqlite';
 
 const env = (name: string, fallback?: string): string => {
   const value = process.env[name] ?? fallback;
@@ -24,9 +26,10 @@ const env = (name: string, fallback?: string): string => {
   return value;
 };
 
-const instance = env('INSTANCE', 'a');
+const instance = String(process.pid);
 const delayMs = Number(env('DELAY_MS', '0'));
 const storeKind = env('STORE');
+const transactional = env('TRANSACTIONAL', '0') === '1';
 
 let store: IdempotencyStore;
 let applyEffect: (key: string) => Promise<void>;
@@ -43,49 +46,55 @@ if (storeKind === 'redis') {
 } else if (storeKind === 'postgres') {
   const pool = new pg.Pool({ connectionString: env('DATABASE_URL'), max: 10, connectionTimeoutMillis: 1000 });
   pool.on('error', () => undefined);
-  const ledgerTable = env('LEDGER_TABLE');
-  const insert = `INSERT INTO "${ledgerTable}" (key, instance) VALUES ($1, $2)`;
-  if (env('TRANSACTIONAL', '0') === '1') {
-    const postgres = new PostgresStore({ pool, table: env('TABLE'), transactional: true });
-    store = crashAfterCommit(postgres);
-    applyEffect = async (key) => {
-      await postgres.currentTransaction().query(insert, [key, instance]);
-    };
-  } else {
-    store = new PostgresStore({ pool, table: env('TABLE') });
-    applyEffect = async (key) => {
-      await pool.query(insert, [key, instance]);
-    };
-  }
+  const insert = `INSERT INTO "${env('LEDGER_TABLE')}" (key, instance) VALUES ($1, $2)`;
+  const postgres = new PostgresStore({ pool, table: env('TABLE'), transactional });
+  store = postgres;
+  applyEffect = async (key) => {
+    await (transactional ? postgres.currentTransaction() : pool).query(insert, [key, instance]);
+  };
+} else if (storeKind === 'sqlite') {
+  // The app's own connection to the same file, for effects outside transactional mode.
+  const app = new Database(env('SQLITE_FILE'));
+  const sqlite = new SqliteStore({ filename: env('SQLITE_FILE'), transactional });
+  store = sqlite;
+  const insert = 'INSERT INTO ledger (key, instance) VALUES (?, ?)';
+  applyEffect = async (key) => {
+    (transactional ? sqlite.currentTransaction() : app).prepare(insert).run(key, instance);
+  };
 } else {
-  throw new Error(`STORE must be redis or postgres, got ${storeKind}`);
+  throw new Error(`STORE must be redis, postgres or sqlite, got ${storeKind}`);
 }
 
 /** Set by a request with `x-crash-after-commit: 1`; the store wrapper then dies after its commit. */
 let crashAfterNextCommit = false;
 
-/** The transactional store, with a SIGKILL right after a commit when a request asked for it. */
-function crashAfterCommit(inner: PostgresStore): IdempotencyStore {
-  const execute = inner.executeTransactionally!;
-  return {
-    claim: (request) => inner.claim(request),
-    complete: (key, token, response) => inner.complete(key, token, response),
-    release: (key, token) => inner.release(key, token),
-    extend: (key, token, leaseMs) => inner.extend(key, token, leaseMs),
-    get: (key) => inner.get(key),
-    delete: (key) => inner.delete(key),
-    async executeTransactionally(key, token, run) {
-      const outcome = await execute(key, token, run);
-      if (crashAfterNextCommit && outcome === 'completed') process.kill(process.pid, 'SIGKILL');
-      return outcome;
-    },
+/** The store, with a SIGKILL right after a transactional commit when a request asked for it. */
+function crashAfterCommit(inner: IdempotencyStore): IdempotencyStore {
+  const execute = inner.executeTransactionally;
+  if (execute === undefined) return inner;
+  const executeThenCrash: typeof execute = async (key, token, run) => {
+    const outcome = await execute.call(inner, key, token, run);
+    if (crashAfterNextCommit && outcome === 'completed') process.kill(process.pid, 'SIGKILL');
+    return outcome;
   };
+  // Every other method as is, bound to the store (stores keep state in private fields).
+  return new Proxy(inner, {
+    get(target, property) {
+      if (property === 'executeTransactionally') return executeThenCrash;
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
 }
 
 const app = express();
+app.use((_req, res, next) => {
+  res.setHeader('x-instance', instance);
+  next();
+});
 app.use(
   idempotency({
-    store,
+    store: crashAfterCommit(store),
     scope: 'global',
     lease: Number(env('LEASE_MS', '30000')),
     storeTimeout: Number(env('STORE_TIMEOUT_MS', '1000')),
@@ -101,8 +110,4 @@ app.post('/orders', async (req, res) => {
   res.status(201).json({ orderId: randomUUID(), instance, item: (req.body as { item?: unknown }).item });
 });
 
-const server = app.listen(0, '127.0.0.1', () => {
-  const address = server.address();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  process.stdout.write(`listening ${address.port}\n`);
-});
+app.listen(0, '127.0.0.1');

@@ -62,6 +62,8 @@ async function main(): Promise<number> {
     const roundTrips = await runRoundTripSuite(services, namespace);
     log('bench: MemoryStore memory');
     const memory = await runMemorySuite(settings.memoryKeys);
+    log('bench: SqliteStore memory');
+    const sqliteMemory = await runMemorySuite(settings.memoryKeys, 200, 'sqlite');
     log('bench: client overhead');
     const client = await runClientSuite(settings.client);
     const results: BenchResults = {
@@ -73,6 +75,7 @@ async function main(): Promise<number> {
       http,
       roundTrips,
       memory,
+      sqliteMemory,
       client,
       elapsedSec: (performance.now() - started) / 1000,
     };

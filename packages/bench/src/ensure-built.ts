@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('../../..', import.meta.url));
-const PACKAGES = ['core', 'client', 'server', 'redis', 'postgres'];
+const PACKAGES = ['core', 'client', 'server', 'redis', 'postgres', 'sqlite'];
 
 function newestMtime(dir: string): number {
   let newest = 0;

@@ -3,7 +3,7 @@
 export const FRAMEWORKS = ['express', 'fastify', 'hono'] as const;
 export type Framework = (typeof FRAMEWORKS)[number];
 
-export const STORE_KINDS = ['memory', 'redis', 'postgres'] as const;
+export const STORE_KINDS = ['memory', 'redis', 'postgres', 'sqlite'] as const;
 export type StoreKind = (typeof STORE_KINDS)[number];
 
 /** Peer libraries measured in the same run (all on Express: none of them ships a Fastify or Hono adapter on npm). */
@@ -20,6 +20,8 @@ export type Mode = (typeof MODES)[number];
 export interface ServiceUrls {
   redisUrl: string;
   databaseUrl: string;
+  /** Directory of this run's SQLite files (one per server child), removed at the end. */
+  sqliteDir: string;
 }
 
 /** Everything a server child needs; `namespace` keeps its Redis keys and table rows apart from others'. */
@@ -33,7 +35,9 @@ export interface ServerSpec extends ServiceUrls {
 
 /** Which store a variant needs, if any: decides whether it is skipped when a service is down. */
 export function serviceOf(variant: Variant): 'redis' | 'postgres' | undefined {
-  if (variant.kind === 'oncely' && variant.store !== 'memory') return variant.store;
+  if (variant.kind === 'oncely' && (variant.store === 'redis' || variant.store === 'postgres')) {
+    return variant.store;
+  }
   if (variant.kind === 'peer' && variant.peer === 'node-idempotency-redis') return 'redis';
   return undefined;
 }
@@ -50,7 +54,9 @@ export function variantLabel(variant: Variant): string {
 }
 
 export function storeLabel(store: StoreKind): string {
-  return { memory: 'MemoryStore', redis: 'RedisStore', postgres: 'PostgresStore' }[store];
+  return { memory: 'MemoryStore', redis: 'RedisStore', postgres: 'PostgresStore', sqlite: 'SqliteStore' }[
+    store
+  ];
 }
 
 export function peerLabel(peer: PeerName): string {

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { migrate } from '@oncely/postgres';
 import { Redis } from 'ioredis';
 import pg from 'pg';
@@ -18,6 +21,7 @@ export function serviceUrls(): ServiceUrls {
   return {
     redisUrl: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
     databaseUrl: process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test',
+    sqliteDir: mkdtempSync(join(tmpdir(), 'oncely-bench-sqlite-')),
   };
 }
 
@@ -78,6 +82,7 @@ export async function probeServices(namespace: string): Promise<Services> {
 
 /** Best-effort removal of what this run left in Redis and PostgreSQL (records also expire in 10 min). */
 export async function cleanupServices(services: Services, namespace: string): Promise<void> {
+  rmSync(services.urls.sqliteDir, { recursive: true, force: true });
   if (services.postgres.ok) {
     const pool = new pg.Pool({ connectionString: services.urls.databaseUrl, max: 1 });
     pool.on('error', () => {});

@@ -1,11 +1,34 @@
 import { parseArgs } from 'node:util';
 import type { FaultRates } from './fault-proxy/index.js';
+import type { RestartOptions } from './restart.js';
 import { DEFAULT_RATES, type DemoOptions } from './run-demo.js';
 
+/** Payments of the restart step unless `--operations` says otherwise: each costs a round trip per store. */
+export const RESTART_OPERATIONS = 20;
+
+/** Flags that only the chaos comparison (the default step) reads. */
+const CHAOS_ONLY = [
+  'concurrency',
+  'drop-rate',
+  'reset-rate',
+  'delay-rate',
+  'duplicate-rate',
+  'slow-rate',
+  'burst-rate',
+  'no-faults',
+  'store',
+  'redis-url',
+] as const;
+
 export const USAGE = `Usage: pnpm demo [options]
+       pnpm demo restart [--operations <n>] [--seed <n>] [--json]
 
 Runs the same payments through a naive retrying client (axios + axios-retry, no keys) and through
 @oncely/client, against a payments API behind a fault-injecting proxy, and compares the damage.
+
+The restart step charges payments whose answers the network loses, restarts the API process, and
+retries them with the same keys: once on MemoryStore (it forgets, and charges again) and once on
+SqliteStore (it replays from its file). --operations defaults to ${RESTART_OPERATIONS} there.
 
 Options:
   --operations <n>     logical payments per client             (default 300)
@@ -18,12 +41,16 @@ Options:
   --slow-rate <p>      send the response body slowly                (default ${DEFAULT_RATES.slowBody})
   --burst-rate <p>     start a burst of 503s with Retry-After       (default ${DEFAULT_RATES.burst503})
   --no-faults          all fault rates 0
-  --store <kind>       memory (one server) or redis (two servers sharing Redis)   (default memory)
+  --store <kind>       memory (one server), redis (two servers sharing Redis) or
+                       sqlite (two server processes sharing one SQLite file)       (default memory)
   --redis-url <url>    Redis for --store redis   (default $REDIS_URL or redis://127.0.0.1:6379)
   --json               print the summary as JSON on stdout (progress still goes to stderr)
   -h, --help           show this help`;
 
-export type ParsedArgs = { help: true } | { help: false; json: boolean; options: DemoOptions };
+export type ParsedArgs =
+  | { help: true }
+  | { help: false; step: 'chaos'; json: boolean; options: DemoOptions }
+  | { help: false; step: 'restart'; json: boolean; options: RestartOptions };
 
 /** A bad flag or value: the CLI prints the message and the usage, and exits 2. */
 export class UsageError extends Error {}
@@ -35,7 +62,7 @@ export function parseDemoArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     parsed = parseArgs({
       args: [...argv],
       strict: true,
-      allowPositionals: false,
+      allowPositionals: true,
       options: {
         operations: { type: 'string' },
         concurrency: { type: 'string' },
@@ -58,9 +85,27 @@ export function parseDemoArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
   }
   const v = parsed.values;
   if (v.help === true) return { help: true };
+  const [step = 'chaos', ...extra] = parsed.positionals;
+  if ((step !== 'chaos' && step !== 'restart') || extra.length > 0) {
+    const got = [step, ...extra].map((word) => JSON.stringify(word)).join(' ');
+    throw new UsageError(`The step must be chaos (the default) or restart, got ${got}.`);
+  }
+  if (step === 'restart') {
+    const chaosOnly = CHAOS_ONLY.find((flag) => v[flag] !== undefined);
+    if (chaosOnly !== undefined) throw new UsageError(`--${chaosOnly} does not apply to the restart step.`);
+    return {
+      help: false,
+      step,
+      json: v.json === true,
+      options: {
+        operations: integer('--operations', v.operations, RESTART_OPERATIONS, 1, 1_000),
+        seed: integer('--seed', v.seed, 42, 0, 2 ** 31 - 1),
+      },
+    };
+  }
   const store = v.store ?? 'memory';
-  if (store !== 'memory' && store !== 'redis') {
-    throw new UsageError(`--store must be memory or redis, got ${JSON.stringify(store)}.`);
+  if (store !== 'memory' && store !== 'redis' && store !== 'sqlite') {
+    throw new UsageError(`--store must be memory, redis or sqlite, got ${JSON.stringify(store)}.`);
   }
   const noFaults = v['no-faults'] === true;
   const rate = (flag: string, value: string | undefined, fallback: number) =>
@@ -79,6 +124,7 @@ export function parseDemoArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
     throw new UsageError(`The fault rates add up to ${total.toFixed(3)}; they must add up to at most 1.`);
   return {
     help: false,
+    step,
     json: v.json === true,
     options: {
       operations: integer('--operations', v.operations, 300, 1, 100_000),

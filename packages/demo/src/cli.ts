@@ -1,5 +1,7 @@
 import { USAGE, UsageError, parseDemoArgs } from './args.js';
 import { type ClientKind } from './clients.js';
+import type { RestartOptions } from './restart.js';
+import { renderRestart, runRestart } from './restart.js';
 import { runDemo } from './run-demo.js';
 import { renderComparison, verdict } from './summary.js';
 
@@ -16,7 +18,6 @@ async function main(): Promise<number> {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const { options, json } = args;
   const controller = new AbortController();
   let interrupted = false;
   process.on('SIGINT', () => {
@@ -25,10 +26,13 @@ async function main(): Promise<number> {
     process.stderr.write('\nInterrupted: stopping and closing the servers…\n');
     controller.abort(new Error('interrupted'));
   });
+  if (args.step === 'restart')
+    return restartStep(args.options, args.json, controller.signal, () => interrupted);
+  const { options, json } = args;
   const f = options.rates;
   process.stderr.write(
     `Oncely demo: ${options.operations} payments × 2 clients, concurrency ${options.concurrency}, seed ${options.seed}, ` +
-      `store ${options.store === 'memory' ? 'memory (1 server)' : 'redis (2 servers)'}\n` +
+      `store ${{ memory: 'memory (1 server)', redis: 'redis (2 servers)', sqlite: 'sqlite (2 server processes)' }[options.store]}\n` +
       `Faults per request: lost response ${f.dropResponse}, reset ${f.resetRequest}+${f.resetResponse}, ` +
       `delay ${f.delay}, duplicate ${f.duplicate}, slow body ${f.slowBody}, 503 burst ${f.burst503}\n`,
   );
@@ -49,6 +53,28 @@ async function main(): Promise<number> {
     if (interrupted) return 130;
     process.stderr.write(`pnpm demo failed: ${(error as Error).message}\n`);
     if (options.store === 'redis') process.stderr.write(`Is Redis running at ${options.redisUrl}?\n`);
+    return 1;
+  }
+}
+
+/** `pnpm demo restart`: MemoryStore and SqliteStore across a restart of the API process. */
+async function restartStep(
+  options: RestartOptions,
+  json: boolean,
+  signal: AbortSignal,
+  interrupted: () => boolean,
+): Promise<number> {
+  process.stderr.write(
+    `Oncely demo, restart step: ${options.operations} payments per store whose answers are lost, a restart ` +
+      'of the API process, then the retries with the same keys (MemoryStore, then SqliteStore)…\n',
+  );
+  try {
+    const result = await runRestart({ ...options, signal });
+    process.stdout.write(json ? `${JSON.stringify(result, null, 2)}\n` : `\n${renderRestart(result)}\n`);
+    return 0;
+  } catch (error) {
+    if (interrupted()) return 130;
+    process.stderr.write(`pnpm demo restart failed: ${(error as Error).message}\n`);
     return 1;
   }
 }

@@ -4,6 +4,8 @@ import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { redisUnavailableReason } from '../../redis/src/test-support.js';
 import { USAGE, UsageError, parseDemoArgs } from './args.js';
+import { renderRestart } from './restart.js';
+import type { RestartResult, RestartRow } from './restart.js';
 import type { DemoResult } from './run-demo.js';
 import { makePayments } from './run-demo.js';
 
@@ -50,6 +52,40 @@ describe('pnpm demo (the CLI, as a user runs it)', () => {
     expect(result.oncely.handlerExecutions).toBe(80);
   });
 
+  it('--store sqlite: two server processes sharing one SQLite file, still exactly once', async () => {
+    const { stdout } = await node(['--operations', '80', '--store', 'sqlite', '--json']);
+    const result = JSON.parse(stdout) as DemoResult;
+    expect(result.options.store).toBe('sqlite');
+    expect(result.naive.duplicateCharges).toBeGreaterThan(0);
+    expect(result.oncely.duplicateCharges).toBe(0);
+    expect(result.oncely.failedPayments).toBe(0);
+    expect(result.oncely.inconsistentPayments).toBe(0);
+    expect(result.oncely.handlerExecutions).toBe(80);
+  });
+
+  it('restart: MemoryStore charges every payment again after a restart, SqliteStore replays each', async () => {
+    const { stdout } = await node(['restart', '--operations', '12', '--json']);
+    const result = JSON.parse(stdout) as RestartResult;
+    expect(result.memory).toEqual({
+      store: 'memory',
+      payments: 12,
+      charges: 24,
+      paymentsChargedTwice: 12,
+      replayed: 0,
+      rerun: 12,
+      failed: 0,
+    });
+    expect(result.sqlite).toEqual({
+      store: 'sqlite',
+      payments: 12,
+      charges: 12,
+      paymentsChargedTwice: 0,
+      replayed: 12,
+      rerun: 0,
+      failed: 0,
+    });
+  });
+
   it('stops on Ctrl-C: announces it is closing the servers and exits 130', async () => {
     const child = spawn(
       process.execPath,
@@ -87,6 +123,7 @@ describe('parseDemoArgs', () => {
     const parsed = parseDemoArgs([], {});
     expect(parsed).toMatchObject({
       help: false,
+      step: 'chaos',
       json: false,
       options: {
         operations: 300,
@@ -133,10 +170,31 @@ describe('parseDemoArgs', () => {
     });
     expect(parseDemoArgs(['-h'], {})).toEqual({ help: true });
     expect(USAGE).toContain('--store <kind>');
+    expect(parseDemoArgs(['--store', 'sqlite'], {})).toMatchObject({ options: { store: 'sqlite' } });
+  });
+
+  it('reads the restart step and its flags', () => {
+    expect(parseDemoArgs(['restart'], {})).toEqual({
+      help: false,
+      step: 'restart',
+      json: false,
+      options: { operations: 20, seed: 42 },
+    });
+    expect(parseDemoArgs(['restart', '--operations', '5', '--seed', '3', '--json'], {})).toEqual({
+      help: false,
+      step: 'restart',
+      json: true,
+      options: { operations: 5, seed: 3 },
+    });
+    expect(parseDemoArgs(['chaos', '--store', 'redis'], {})).toMatchObject({ step: 'chaos' });
   });
 
   it.each([
-    [['--store', 'mongo'], '--store must be memory or redis, got "mongo".'],
+    [['--store', 'mongo'], '--store must be memory, redis or sqlite, got "mongo".'],
+    [['reboot'], 'The step must be chaos (the default) or restart, got "reboot".'],
+    [['restart', 'now'], 'The step must be chaos (the default) or restart, got "restart" "now".'],
+    [['restart', '--store', 'sqlite'], '--store does not apply to the restart step.'],
+    [['restart', '--operations', '5000'], '--operations must be an integer from 1 to 1000, got "5000".'],
     [['--drop-rate', '1.5'], '--drop-rate must be a number from 0 to 1, got "1.5".'],
     [
       ['--drop-rate', '0.9', '--reset-rate', '0.3'],
@@ -153,5 +211,34 @@ describe('parseDemoArgs', () => {
     expect(makePayments(3, 1)).toEqual(makePayments(3, 1));
     expect(makePayments(3, 1)).not.toEqual(makePayments(3, 2));
     expect(makePayments(2, 1).map((p) => p.paymentId)).toEqual(['pay_1_00000', 'pay_1_00001']);
+  });
+});
+
+describe('renderRestart', () => {
+  it('prints the two stores side by side, and what happened', () => {
+    const row = (store: RestartRow['store'], charges: number, replayed: number): RestartRow => ({
+      store,
+      payments: 3,
+      charges,
+      paymentsChargedTwice: charges - 3,
+      replayed,
+      rerun: 3 - replayed,
+      failed: 0,
+    });
+    const text = renderRestart({
+      options: { operations: 3, seed: 1 },
+      memory: row('memory', 6, 0),
+      sqlite: row('sqlite', 3, 3),
+    });
+    expect(text.split('\n').slice(0, 4)).toEqual([
+      'after a restart          MemoryStore   SqliteStore',
+      '──────────────────────   ───────────   ───────────',
+      'logical payments         3             3',
+      'charges in the ledger    6             3',
+    ]);
+    expect(text).toContain(
+      'MemoryStore forgot every key in the restart and charged 3 of 3 payments again; SqliteStore kept ' +
+        'them in its file and replayed 3.',
+    );
   });
 });

@@ -1,3 +1,6 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { IdempotencyStore } from '@oncely/server';
 import { MemoryStore } from '@oncely/server';
 import { RedisStore } from '@oncely/redis';
@@ -5,7 +8,9 @@ import { Redis } from 'ioredis';
 import { type ClientKind, type Payment, createNaiveClient, createOncelyClient } from './clients.js';
 import { type FaultRates, mulberry32, startFaultProxy } from './fault-proxy/index.js';
 import { type Ledger, createMemoryLedger, createRedisLedger } from './ledger.js';
+import { startApiProcess } from './api-processes.js';
 import { type PaymentsApi, startPaymentsApi } from './payments-api.js';
+import { createSqliteLedger } from './sqlite-ledger.js';
 import { type ScenarioSummary, summarize } from './summary.js';
 
 /** Options of {@link runDemo}; the CLI fills them from flags. */
@@ -17,7 +22,7 @@ export interface DemoOptions {
   /** How long the `delay` fault holds a request; above `attemptTimeout` so the client times out. */
   delayMs: number;
   attemptTimeout: number;
-  store: 'memory' | 'redis';
+  store: 'memory' | 'redis' | 'sqlite';
   redisUrl: string;
   onProgress?: (client: ClientKind, done: number, total: number) => void;
   signal?: AbortSignal;
@@ -61,8 +66,8 @@ async function runScenario(client: ClientKind, options: DemoOptions): Promise<Sc
   const payments = makePayments(options.operations, options.seed);
   const cleanups: (() => Promise<void>)[] = [];
   try {
-    const { stores, ledger } = await openBackends(client, options, cleanups);
-    const apis: PaymentsApi[] = [];
+    const { stores, ledger, processes = [] } = await openBackends(client, options, cleanups);
+    const apis: PaymentsApi[] = [...processes];
     for (const store of stores) {
       const api = await startPaymentsApi(store, ledger);
       cleanups.push(() => api.close());
@@ -105,8 +110,9 @@ async function openBackends(
   client: ClientKind,
   options: DemoOptions,
   cleanups: (() => Promise<void>)[],
-): Promise<{ stores: IdempotencyStore[]; ledger: Ledger }> {
+): Promise<{ stores: IdempotencyStore[]; ledger: Ledger; processes?: PaymentsApi[] }> {
   if (options.store === 'memory') return { stores: [new MemoryStore()], ledger: createMemoryLedger() };
+  if (options.store === 'sqlite') return openSqliteBackends(cleanups);
   // Two API instances, each with its own Redis connection and store, sharing one Redis.
   const namespace = `oncely-demo:${process.pid}:${Date.now()}:${client}`;
   const connect = async () => {
@@ -129,6 +135,26 @@ async function openBackends(
     ],
     ledger,
   };
+}
+
+/**
+ * Two API processes sharing one SQLite file (a fresh one per scenario, in a temp dir): the idempotency
+ * records and the ledger, as one app on one host with two processes would keep them.
+ */
+async function openSqliteBackends(
+  cleanups: (() => Promise<void>)[],
+): Promise<{ stores: IdempotencyStore[]; ledger: Ledger; processes: PaymentsApi[] }> {
+  const dir = mkdtempSync(join(tmpdir(), 'oncely-demo-'));
+  cleanups.push(async () => rmSync(dir, { recursive: true, force: true }));
+  const database = join(dir, 'payments.db');
+  const ledger = createSqliteLedger(database); // creates the file and its table before the processes start
+  cleanups.push(() => ledger.close());
+  const processes = await Promise.all([
+    startApiProcess('sqlite', database),
+    startApiProcess('sqlite', database),
+  ]);
+  for (const api of processes) cleanups.push(() => api.close());
+  return { stores: [], ledger, processes };
 }
 
 /** Runs `work` over `items` with at most `concurrency` in flight, in order of the items. */

@@ -37,16 +37,24 @@ export function renderConsole(results: BenchResults): string {
       ),
     ),
   );
-  out.push('\nMemoryStore memory');
-  if (isSkipped(results.memory)) out.push(`skipped: ${results.memory.skipped}`);
-  else {
-    const m = results.memory;
-    const per100k = 100_000 / m.keys;
-    out.push(
-      `${m.keys.toLocaleString('en-US')} keys, ${m.bodyBytes}-byte bodies: RSS +${fmtBytes(m.rssBytes * per100k)}, ` +
-        `heap +${fmtBytes(m.heapUsedBytes * per100k)}, external +${fmtBytes(m.externalBytes * per100k)} per 100,000 keys ` +
-        `(${fmtBytes((m.heapUsedBytes + m.externalBytes) / m.keys)} per key)`,
-    );
+  for (const [label, memory] of [
+    ['MemoryStore', results.memory],
+    ['SqliteStore', results.sqliteMemory],
+  ] as const) {
+    out.push(`\n${label} memory`);
+    if (isSkipped(memory)) out.push(`skipped: ${memory.skipped}`);
+    else {
+      const m = memory;
+      const per100k = 100_000 / m.keys;
+      out.push(
+        `${m.keys.toLocaleString('en-US')} keys, ${m.bodyBytes}-byte bodies: RSS +${fmtBytes(m.rssBytes * per100k)}, ` +
+          `heap +${fmtBytes(m.heapUsedBytes * per100k)}, external +${fmtBytes(m.externalBytes * per100k)} per 100,000 keys ` +
+          `(${fmtBytes((m.heapUsedBytes + m.externalBytes) / m.keys)} per key)` +
+          (m.fileBytes === undefined
+            ? ''
+            : `; file + WAL ${fmtBytes(m.fileBytes * per100k)} per 100,000 keys`),
+      );
+    }
   }
   out.push('\nClient overhead (loopback, no faults)');
   if (isSkipped(results.client)) out.push(`skipped: ${results.client.skipped}`);

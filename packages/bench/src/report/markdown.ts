@@ -48,7 +48,7 @@ function methodSection(results: BenchResults): string {
     "- **First requests**: every request carries a fresh `Idempotency-Key` (a counter in autocannon's `setupRequest`). **Replays**: every request carries one key, completed by one request just before the run. Bare apps receive the same requests and ignore the key.",
     '- **Figures.** req/s, p50 and p99 latency are medians over the runs. "vs bare" is the median, over rounds, of the row\'s req/s divided by the bare app\'s req/s in the same round and mode. "Spread" is (max − min) / median of req/s over the runs.',
     "- **Checks.** Failed requests (non-2xx, socket errors, timeouts) are counted; during replay runs the handler's executions are counted in the server child (must be 0 for an idempotency layer).",
-    `- **Stores.** Configured as their READMEs show, defaults everywhere except a ${BENCH_TTL_MS / 60_000}-minute TTL (the records of this run should not outlive it in a shared Redis/PostgreSQL). Oncely scope: \`'global'\`; MemoryStore with its default bound.`,
+    `- **Stores.** Configured as their READMEs show, defaults everywhere except a ${BENCH_TTL_MS / 60_000}-minute TTL (the records of this run should not outlive it in a shared Redis/PostgreSQL). Oncely scope: \`'global'\`; MemoryStore with its default bound; SqliteStore on a file of its own per server child, in a temporary directory (\`os.tmpdir()\`, on the machine's disk), default \`synchronous: 'full'\` (an fsync per write).`,
     "- **Round trips.** Express app in-process; one warm-up request and replay, then one first request and one replay. Redis commands are counted with `MONITOR`, filtered to the app's own connections (by client name); SQL statements through a wrapper of the pg pool's clients.",
     `- **Memory.** A child process with \`--expose-gc\` claims and completes ${results.settings.memoryKeys.toLocaleString('en-US')} keys directly through the MemoryStore API (SHA-256 hex keys and fingerprints, ${memoryBody}-byte bodies); RSS and heap are read after full GCs before and after.`,
     `- **Client.** A plain node:http server child answering 201 (no faults, so no retries happen); the bare client and the wrapper alternate in ${s.client.runs} rounds of ${s.client.sequentialRequests} sequential and ${s.client.concurrentRequests} concurrent (${s.client.concurrency} in flight) requests. Overhead (time) is the median, over rounds, of bare req/s ÷ wrapped req/s − 1; overhead (CPU) compares the client process's CPU time per call (user + system), which other load on the machine moves much less.`,
@@ -83,9 +83,9 @@ function roundTripSection(results: BenchResults): string {
   );
 }
 
-function memorySection(results: BenchResults): string {
-  if (isSkipped(results.memory)) return `skipped: ${results.memory.skipped}`;
-  const m = results.memory;
+function memorySection(memory: BenchResults['memory']): string {
+  if (isSkipped(memory)) return `skipped: ${memory.skipped}`;
+  const m = memory;
   const scale = 100_000 / m.keys;
   return (
     markdownTable(
@@ -99,6 +99,15 @@ function memorySection(results: BenchResults): string {
           fmtBytes((m.heapUsedBytes + m.externalBytes) * scale),
           fmtBytes((m.heapUsedBytes + m.externalBytes) / m.keys),
         ],
+        ...(m.fileBytes === undefined
+          ? []
+          : [
+              [
+                'database file + WAL (on disk)',
+                fmtBytes(m.fileBytes * scale),
+                fmtBytes(m.fileBytes / m.keys),
+              ],
+            ]),
       ],
     ) +
     `\n\n${m.keys.toLocaleString('en-US')} claims and completions took ${(m.elapsedMs / 1000).toFixed(1)} s (${fmtRps(m.keys / (m.elapsedMs / 1000))} per second, hashing included).`
@@ -198,11 +207,20 @@ ${PEER_NOTES}
 
 ${roundTripSection(results)}
 
-MemoryStore and the peers' in-memory stores make no network round trip.
+MemoryStore and the peers' in-memory stores make no network round trip, nor does SqliteStore: a first
+request is one read, one \`BEGIN IMMEDIATE\` claim and one completion on the file; a replay is one read.
 
 ## Memory: MemoryStore
 
-${memorySection(results)}
+${memorySection(results.memory)}
+
+## Memory: SqliteStore
+
+The same fill through a SqliteStore (\`synchronous: 'normal'\` for this fill only: an fsync per write
+would make it take minutes, and memory does not depend on it). Its records live in the file, not in the
+process.
+
+${memorySection(results.sqliteMemory)}
 
 ## Client overhead
 

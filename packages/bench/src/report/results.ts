@@ -20,6 +20,8 @@ export interface BenchResults {
   http: HttpRow[];
   roundTrips: RoundTripRow[];
   memory: MemoryResult | Skipped;
+  /** The same fill on a SqliteStore: its records live in the file, so the process barely grows. */
+  sqliteMemory: MemoryResult | Skipped;
   client: ClientRow[] | Skipped;
   elapsedSec: number;
 }
@@ -86,6 +88,7 @@ export function harnessProblems(results: BenchResults): string[] {
       problems.push(`round trips ${JSON.stringify(row.variant)}: ${row.skipped}`);
   }
   if (isSkipped(results.memory)) problems.push(`memory: ${results.memory.skipped}`);
+  if (isSkipped(results.sqliteMemory)) problems.push(`SqliteStore memory: ${results.sqliteMemory.skipped}`);
   if (isSkipped(results.client)) problems.push(`client: ${results.client.skipped}`);
   return problems;
 }

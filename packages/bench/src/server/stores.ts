@@ -1,7 +1,9 @@
 import type { IdempotencyStore } from '@oncely/server';
 import { MemoryStore } from '@oncely/server';
 import { PostgresStore } from '@oncely/postgres';
+import { join } from 'node:path';
 import { RedisStore } from '@oncely/redis';
+import { SqliteStore } from '@oncely/sqlite';
 import { Redis } from 'ioredis';
 import pg from 'pg';
 import type { ServerSpec, StoreKind } from '../scenarios.js';
@@ -46,6 +48,11 @@ export async function openStore(
           await pool.end();
         },
       };
+    }
+    case 'sqlite': {
+      // A file of its own per server child, on the run's directory (a real disk, not tmpfs, here).
+      const store = new SqliteStore({ filename: join(spec.sqliteDir, `${spec.namespace}.db`) });
+      return { store, close: async () => store.close() };
     }
   }
 }
