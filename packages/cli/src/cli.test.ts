@@ -2,9 +2,11 @@
 // a key stuck in progress is inspected (state, lease holder, expiry, fingerprint) and purged, after which
 // the next request with it runs again.
 import { spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { PassThrough } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -13,6 +15,7 @@ import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PostgresStore, migrate } from '@oncely/postgres';
 import { RedisStore } from '@oncely/redis';
+import { SqliteStore } from '@oncely/sqlite';
 import { computeStoreKey } from '@oncely/server';
 import type { IdempotencyStore } from '@oncely/server';
 import { withIdempotency } from '@oncely/server/node';
@@ -83,6 +86,23 @@ const backends: Backend[] = [
         async tearDown() {
           await pool.query(`DROP TABLE IF EXISTS "${table}"`);
           await pool.end();
+        },
+      };
+    },
+  },
+  {
+    name: 'SQLite',
+    skip: undefined,
+    async setUp() {
+      const dir = mkdtempSync(join(tmpdir(), 'oncely-cli-'));
+      const filename = join(dir, 'records.db');
+      const store = new SqliteStore({ filename });
+      return {
+        store,
+        flags: ['--sqlite', filename],
+        async tearDown() {
+          store.close();
+          rmSync(dir, { recursive: true, force: true });
         },
       };
     },
@@ -258,11 +278,11 @@ describe('oncely usage', () => {
     expect(help.stdout).toMatch(/^Usage:/);
   });
 
-  it('names the package to install when --sqlite cannot be served', async () => {
-    const ran = await oncely(['inspect', 'k', '--scope', 's', '--sqlite', CLI]);
+  it('refuses a SQLite file that does not exist instead of creating an empty one', async () => {
+    const missing = join(tmpdir(), `oncely-cli-missing-${process.pid}.db`);
+    const ran = await oncely(['inspect', 'k', '--scope', 's', '--sqlite', missing]);
     expect(ran.code).toBe(2);
-    expect(ran.stderr).toMatch(
-      /--sqlite needs @oncely\/sqlite, which is not installed: npm install @oncely\/sqlite/,
-    );
+    expect(ran.stderr).toContain(`No SQLite database at ${missing}.`);
+    expect(existsSync(missing)).toBe(false);
   });
 });

@@ -15,13 +15,6 @@ export class MissingPackageError extends Error {
   override readonly name = 'MissingPackageError';
 }
 
-/**
- * Written by the parallel `@oncely/sqlite` work (`new SqliteStore({ path })`, same contract). Loaded by
- * a computed specifier so the CLI builds and runs without it; declare it as an optional peer of this
- * package once packages/sqlite is in the workspace.
- */
-const SQLITE_PACKAGE: string = '@oncely/sqlite';
-
 /** Connects to the store the command names. The packages are loaded only when asked for. */
 export async function openStore(backend: Backend): Promise<OpenStore> {
   switch (backend.kind) {
@@ -87,18 +80,13 @@ async function openPostgres(
 async function openSqlite(file: string): Promise<OpenStore> {
   // SQLite would create an empty database: a typo must not look like "no such record".
   if (!existsSync(file)) throw new MissingPackageError(`No SQLite database at ${file}.`);
-  const sqlite = await load(
-    () => import(SQLITE_PACKAGE) as Promise<Record<string, unknown>>,
-    SQLITE_PACKAGE,
-    '--sqlite',
+  const { SqliteStore } = await load(
+    () => import('@oncely/sqlite'),
     '@oncely/sqlite',
+    '--sqlite',
+    '@oncely/sqlite better-sqlite3',
   );
-  const SqliteStore = sqlite.SqliteStore as
-    (new (options: { path: string }) => IdempotencyStore & { close?: () => unknown }) | undefined;
-  if (typeof SqliteStore !== 'function') {
-    throw new MissingPackageError(`${SQLITE_PACKAGE} has no SqliteStore export: update it.`);
-  }
-  const store = new SqliteStore({ path: file });
+  const store = new SqliteStore({ filename: file });
   return {
     store,
     label: `SQLite ${file}`,
