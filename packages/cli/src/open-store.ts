@@ -90,8 +90,9 @@ async function openSqlite(file: string): Promise<OpenStore> {
   return {
     store,
     label: `SQLite ${file}`,
-    close: async () => {
-      await store.close?.();
+    close: () => {
+      store.close();
+      return Promise.resolve();
     },
   };
 }
