@@ -40,21 +40,29 @@ export interface IdempotencyOptions<Req> extends IdempotencyHooks {
    */
   required?: boolean | undefined;
   /**
-   * Methods that honour the key; safe methods (GET, HEAD, OPTIONS) always pass through.
-   * @default ['POST', 'PATCH']
+   * Methods that honour the key; safe methods (GET, HEAD, OPTIONS, TRACE) always pass through. The
+   * default protects whatever a client may key and retry (`@oncely/client` keys every other method).
+   * @default every method but GET, HEAD, OPTIONS and TRACE
    */
   methods?: readonly string[] | undefined;
   /**
-   * How long a record is kept, in ms; a retry after that runs again.
+   * How long a record is kept, in ms; a retry after that runs again. At most 365 days, and at least
+   * twice `lease` and twice `maxExecution`, so a record outlives the longest execution and its retries.
    * @default 86_400_000 (24 h)
    */
   ttl?: number | undefined;
   /**
    * How long a claim holds before another request may take over, in ms. A running handler extends it
-   * every `lease / 3`, so only a crashed or hung one loses it.
+   * every `lease / 3`, so only a crashed or hung one loses it. Must be longer than `storeTimeout`.
    * @default 30_000
    */
   lease?: number | undefined;
+  /**
+   * The longest one execution may hold its key, in ms. Past it the heartbeat stops and the lease runs
+   * out (a retry may then take over); a transactional run is rolled back and its connection returned.
+   * @default 300_000 (5 min)
+   */
+  maxExecution?: number | undefined;
   /**
    * Wait for an in-flight duplicate and replay its response instead of answering 409.
    * `true` means `{ timeoutMs: 5000, pollMs: 50 }`.
@@ -117,9 +125,11 @@ export interface ResolvedIdempotencyOptions<Req> {
   scope: 'global' | ((request: Req) => string | Promise<string>);
   store: IdempotencyStore;
   required: boolean;
-  methods: ReadonlySet<string>;
+  /** The configured methods, or `'unsafe'`: every method but the safe ones. */
+  methods: ReadonlySet<string> | 'unsafe';
   ttl: number;
   lease: number;
+  maxExecution: number;
   wait: ResolvedWait | false;
   fingerprint: Fingerprint;
   maxResponseBytes: number;
@@ -133,6 +143,20 @@ export interface ResolvedIdempotencyOptions<Req> {
 
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
 const MAX_TIMER_MS = 2_147_483_647;
+/**
+ * The longest `ttl`: 365 days. Every shipped store represents it exactly (Redis takes integer ms
+ * expiries, PostgreSQL intervals and timestamps, MemoryStore a timer-free clock comparison).
+ */
+export const MAX_TTL_MS = 365 * 86_400_000;
+
+/** Whether `method` (any case) honours the key under `methods`. */
+export function protectsMethod(
+  methods: ResolvedIdempotencyOptions<never>['methods'],
+  method: string,
+): boolean {
+  const upper = method.toUpperCase();
+  return methods === 'unsafe' ? !SAFE_METHODS.has(upper) : methods.has(upper);
+}
 
 /**
  * Turns user options into the resolved shape, treating `undefined` as absent.
@@ -144,7 +168,7 @@ export function normalizeIdempotencyOptions<Req>(
   if (typeof options !== 'object' || options === null) {
     throw invalidOptionError('options', options, 'an object with at least `scope`');
   }
-  const { scope, store, required = false, methods = ['POST', 'PATCH'], wait = false } = options;
+  const { scope, store, required = false, methods, wait = false } = options;
   if (scope !== 'global' && typeof scope !== 'function') {
     throw invalidOptionError('scope', scope, "a function of the request, or 'global'");
   }
@@ -152,16 +176,7 @@ export function normalizeIdempotencyOptions<Req>(
     throw invalidOptionError('store', store, 'an IdempotencyStore (claim, complete, release, extend, get)');
   }
   if (typeof required !== 'boolean') throw invalidOptionError('required', required, 'a boolean');
-  if (!Array.isArray(methods) || methods.length === 0) {
-    throw invalidOptionError('methods', methods, 'a non-empty array of unsafe HTTP methods');
-  }
-  const methodSet = new Set<string>();
-  for (const method of methods as unknown[]) {
-    if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method) || SAFE_METHODS.has(method.toUpperCase())) {
-      throw invalidOptionError('methods', method, 'an unsafe HTTP method such as POST or PATCH');
-    }
-    methodSet.add(method.toUpperCase());
-  }
+  const methodSet = normalizeMethods(methods);
   const fingerprint = options.fingerprint ?? defaultFingerprint;
   if (typeof fingerprint !== 'function') throw invalidOptionError('fingerprint', fingerprint, 'a function');
   const onStoreError = options.onStoreError ?? 'fail-closed';
@@ -179,14 +194,29 @@ export function normalizeIdempotencyOptions<Req>(
     if (typeof hook !== 'function') throw invalidOptionError(name, hook, 'a function');
     (hooks as Record<string, unknown>)[name] = hook;
   }
+  const storeTimeout = duration('storeTimeout', options.storeTimeout, 2000, 1);
   const lease = duration('lease', options.lease, 30_000, 1);
+  if (lease <= storeTimeout) {
+    throw invalidOptionError('lease', lease, `more than \`storeTimeout\` (${storeTimeout} ms)`);
+  }
+  const maxExecution = duration('maxExecution', options.maxExecution, 300_000, 1);
+  const ttl = duration('ttl', options.ttl, 86_400_000, 1, MAX_TTL_MS);
+  const minTtl = 2 * Math.max(lease, maxExecution);
+  if (ttl < minTtl) {
+    throw invalidOptionError(
+      'ttl',
+      ttl,
+      `at least twice \`lease\` and twice \`maxExecution\` (${minTtl} ms with these options)`,
+    );
+  }
   return {
     scope,
     store: store ?? new MemoryStore(),
     required,
     methods: methodSet,
-    ttl: duration('ttl', options.ttl, 86_400_000, 1, Number.MAX_SAFE_INTEGER),
+    ttl,
     lease,
+    maxExecution,
     wait: normalizeWait(wait),
     fingerprint,
     maxResponseBytes: duration(
@@ -206,9 +236,24 @@ export function normalizeIdempotencyOptions<Req>(
     replayHeaders: normalizeReplayHeaders(options.replayHeaders),
     replayServerErrors,
     onStoreError,
-    storeTimeout: duration('storeTimeout', options.storeTimeout, 2000, 1),
+    storeTimeout,
     hooks,
   };
+}
+
+function normalizeMethods(methods: unknown): ReadonlySet<string> | 'unsafe' {
+  if (methods === undefined) return 'unsafe';
+  if (!Array.isArray(methods) || methods.length === 0) {
+    throw invalidOptionError('methods', methods, 'a non-empty array of unsafe HTTP methods');
+  }
+  const set = new Set<string>();
+  for (const method of methods as unknown[]) {
+    if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method) || SAFE_METHODS.has(method.toUpperCase())) {
+      throw invalidOptionError('methods', method, 'an unsafe HTTP method such as POST or PATCH');
+    }
+    set.add(method.toUpperCase());
+  }
+  return set;
 }
 
 function normalizeWait(wait: unknown): ResolvedWait | false {

@@ -1,7 +1,10 @@
 import { BODY_TOO_LARGE } from '../../engine/types.js';
 import type { BodyTooLarge, EngineRequest } from '../../engine/types.js';
 
-/** Describes a Web `Request` to the engine. The body is read from a clone, so the handler still has it. */
+/**
+ * Describes a Web `Request` to the engine. The body is read from a clone, so the handler still has it.
+ * The key header is the value the runtime joined from its lines (see `readKeyHeader`).
+ */
 export function toEngineRequest(request: Request): EngineRequest {
   const url = new URL(request.url);
   return {
