@@ -55,9 +55,9 @@ export function nextStep(facts: ExecutionFacts): Step {
       // A timeout answered while the handler ran: never release before the handler is known done.
       if (facts.handler === 'untracked') return 'hold';
       if (!handlerDone) return 'wait';
-      // The handler then finished its work: its effect happened but its answer was lost, so a retry
-      // must not run it again.
-      return facts.handler === 'returned' ? 'cut' : 'release';
+      // The handler then ended: its effect may have happened (a handler that writes its late answer
+      // throws "headers already sent"), and its answer was lost, so a retry must not run it again.
+      return 'cut';
     case 'closed':
       if (keep) return 'cut';
       if (facts.handler === 'untracked') return 'hold';

@@ -1,20 +1,38 @@
 import { connect } from 'node:net';
-import { Readable } from 'node:stream';
 import { ProblemType } from '@oncely/core';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../store/memory-store.js';
 import { runAdapterConformanceSuite } from '../../testing/conformance/suite.js';
 import { createRecordingStore } from '../../testing/store-wrappers.js';
+import { nodeStreamOf } from '../../testing/conformance/harness-support.js';
 import type { ConformanceHarness } from '../../testing/conformance/types.js';
 import { idempotencyPlugin } from './plugin.js';
 
 const fastifyHarness: ConformanceHarness = async (app) => {
-  const server = Fastify();
+  // Closing drops the connections of handlers that never answer.
+  const server = Fastify({ forceCloseConnections: true });
+  server.addHttpMethod('MERGE', { hasBody: true });
+  const { timeoutMs } = app;
+  if (timeoutMs !== undefined) {
+    // What `handlerTimeout` does (which Fastify 5.12 cancels once a request body was read): answer 503
+    // through the error handler while the handler runs on, marking the request as connect-timeout does.
+    server.addHook('onRequest', (request, reply, done) => {
+      const timer = setTimeout(() => {
+        if (reply.sent) return;
+        Object.assign(request.raw, { timedout: true });
+        void reply.send(Object.assign(new Error('Response timeout'), { statusCode: 503 }));
+      }, timeoutMs);
+      reply.raw.once('close', () => clearTimeout(timer));
+      done();
+    });
+  }
   server.removeAllContentTypeParsers();
   server.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   await server.register(idempotencyPlugin, { ...app.options, scope: (req) => app.scopeOf(req.headers) });
-  server.setErrorHandler((_error, _req, reply) => reply.code(500).send({ error: 'internal' }));
+  server.setErrorHandler((error: { statusCode?: number }, _req, reply) =>
+    reply.code(error.statusCode ?? 500).send({ error: 'internal' }),
+  );
   server.all('/*', async (req, reply) => {
     const result = await app.handle({
       method: req.method,
@@ -28,17 +46,7 @@ const fastifyHarness: ConformanceHarness = async (app) => {
     for (const [name, value] of result.headers) grouped.set(name, [...(grouped.get(name) ?? []), value]);
     for (const [name, values] of grouped) reply.header(name, values.length === 1 ? values[0] : values);
     if (result.kind === 'send') return reply.send(Buffer.from(result.body));
-    const chunks = result.chunks;
-    return reply.send(
-      Readable.from(
-        (async function* () {
-          for (const chunk of chunks) {
-            yield Buffer.from(chunk);
-            await new Promise((resolve) => setTimeout(resolve, 5));
-          }
-        })(),
-      ),
-    );
+    return reply.send(nodeStreamOf(result));
   });
   const url = await server.listen({ port: 0, host: '127.0.0.1' });
   return { url, close: () => server.close() };

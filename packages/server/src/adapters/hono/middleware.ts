@@ -8,6 +8,15 @@ import { toEngineRequest } from '../web/web-request.js';
 export type HonoIdempotencyOptions<E extends Env = Env> = IdempotencyOptions<Context<E>>;
 
 /**
+ * Whether the answer already went out while the routes below ran (a timeout above answered): seen on
+ * @hono/node-server, which hands the node response over as `c.env.outgoing`.
+ */
+function isAnswered(c: Context): boolean {
+  const outgoing = (c.env as { outgoing?: { headersSent?: unknown } } | undefined)?.outgoing;
+  return outgoing?.headersSent === true;
+}
+
+/**
  * Hono middleware: each idempotency key runs the routes below it once. The body is read from a clone
  * of the raw request, so `c.req.json()` and friends still work in the handler. The routes below are
  * followed to their end through `next()`: mount `hono/timeout` above this middleware, so that a
@@ -21,10 +30,14 @@ export function idempotency<E extends Env = Env>(options: HonoIdempotencyOptions
   return async function idempotencyMiddleware(c, next) {
     const decision = await engine.begin(toEngineRequest(c.req.raw), c);
     // A thrown handler error was already turned into c.res by app.onError (status 5xx: released).
-    const response = await carryOutWeb(decision, async () => {
-      await next();
-      return c.res;
-    });
+    const response = await carryOutWeb(
+      decision,
+      async () => {
+        await next();
+        return c.res;
+      },
+      () => isAnswered(c),
+    );
     if (decision.action === 'pass') return;
     c.res = undefined;
     c.res = response;

@@ -6,13 +6,17 @@ import { concat, concatThenRest, toWebResponse, withBody } from './web-response.
  * resolves to its `Response`, whose body is read and reported before the response is returned, so
  * the outcome is stored before the client sees it. Rejects with the handler's error.
  */
-export async function carryOutWeb(decision: Decision, produce: () => Promise<Response>): Promise<Response> {
+export async function carryOutWeb(
+  decision: Decision,
+  produce: () => Promise<Response>,
+  answeredElsewhere: () => boolean = () => false,
+): Promise<Response> {
   if (decision.action === 'pass') return produce();
   if (decision.action === 'respond') return toWebResponse(decision.response);
   const { execution } = decision;
-  if (execution.transactional) return transact(execution, produce);
+  if (execution.transactional) return transact(execution, produce, answeredElsewhere);
   const response = await execution.run(produce);
-  return record(execution, response, false);
+  return record(execution, response, false, answeredElsewhere());
 }
 
 /**
@@ -20,7 +24,20 @@ export async function carryOutWeb(decision: Decision, produce: () => Promise<Res
  * `maxResponseBytes`; past it (or for an event stream) the response is passed on unbuffered, already
  * settled. `whole`: read the body to its end whatever its size (transactional mode holds it all).
  */
-async function record(execution: Execution, response: Response, whole: boolean): Promise<Response> {
+async function record(
+  execution: Execution,
+  response: Response,
+  whole: boolean,
+  answeredElsewhere: boolean,
+): Promise<Response> {
+  // A layer above answered while the handler ran (Hono: `hono/timeout`, whose finalized context keeps
+  // that answer): `response` is that answer, already sent; the handler's own answer is lost.
+  if (answeredElsewhere || response.bodyUsed) {
+    execution.timedOut();
+    execution.head(response.status, response.headers);
+    void execution.end();
+    return response;
+  }
   execution.head(response.status, response.headers);
   if (response.body === null) {
     await execution.end();
@@ -54,8 +71,14 @@ async function record(execution: Execution, response: Response, whole: boolean):
  * before the commit, and nothing is returned until then. An event stream commits at its head and
  * flows after the commit: whatever its producer does later runs outside the transaction.
  */
-async function transact(execution: Execution, produce: () => Promise<Response>): Promise<Response> {
-  const held = execution.run(produce).then((response) => record(execution, response, true));
+async function transact(
+  execution: Execution,
+  produce: () => Promise<Response>,
+  answeredElsewhere: () => boolean,
+): Promise<Response> {
+  const held = execution
+    .run(produce)
+    .then((response) => record(execution, response, true, answeredElsewhere()));
   // The handler may never run (the transaction could not begin): the settlement answers then.
   const settlement = await Promise.race([execution.settled, held.then(() => execution.settled)]);
   if (settlement.action === 'discard') return held;
