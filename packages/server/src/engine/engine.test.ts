@@ -1,7 +1,8 @@
 import { ProblemType } from '@oncely/core';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../store/memory-store.js';
-import { createHangingStore, createRecordingStore } from '../testing/store-wrappers.js';
+import { createHangingStore, createRecordingStore, createSlowClaimStore } from '../testing/store-wrappers.js';
+import { COMPLETE_ATTEMPTS } from './execution.js';
 import { createIdempotencyEngine } from './engine.js';
 import type { IdempotencyOptions } from './options.js';
 import { BODY_TOO_LARGE } from './types.js';
@@ -214,5 +215,67 @@ describe('idempotency engine', () => {
     expect(problemType(await engine.begin(request('k'), null))).toBe(ProblemType.requestInProgress);
     await throwFrom(execution);
     expect(store.size).toBe(0);
+  });
+
+  it('releases a claim that landed after the engine gave it up (503), so the key is not held', async () => {
+    const inner = new MemoryStore();
+    const failures: string[] = [];
+    const engine = createIdempotencyEngine<null>({
+      scope: 'global',
+      store: createSlowClaimStore(inner, 60),
+      storeTimeout: 20,
+      onStoreFailure: (e) => failures.push(e.operation),
+    });
+    expect(problemType(await engine.begin(request('k'), null))).toBe(ProblemType.storeUnavailable);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect([inner.size, failures]).toEqual([0, ['claim']]);
+  });
+
+  it('retries a failed complete() while the heartbeat holds the lease, then replays', async () => {
+    const inner = new MemoryStore();
+    let failuresLeft = COMPLETE_ATTEMPTS - 1;
+    const store = new Proxy(inner, {
+      get(target, property) {
+        if (property === 'complete' && failuresLeft > 0) {
+          return () => (failuresLeft--, Promise.reject(new Error('blip')));
+        }
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const failures: string[] = [];
+    const engine = createIdempotencyEngine<null>({
+      scope: 'global',
+      store,
+      onStoreFailure: (e) => failures.push(e.operation),
+    });
+    await answer(executionOf(await engine.begin(request('k'), null)), ok('kept'));
+    expect(failures).toEqual(Array.from({ length: COMPLETE_ATTEMPTS - 1 }, () => 'complete'));
+    const replay = await engine.begin(request('k'), null);
+    expect(replay.action === 'respond' && new TextDecoder().decode(replay.response.body)).toBe('kept');
+  });
+
+  it(`leaves the key to its lease after ${COMPLETE_ATTEMPTS} failed complete() calls`, async () => {
+    const inner = new MemoryStore();
+    const store = new Proxy(inner, {
+      get(target, property) {
+        if (property === 'complete') return () => Promise.reject(new Error('down'));
+        const value: unknown = Reflect.get(target, property);
+        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
+      },
+    });
+    const failures: string[] = [];
+    const engine = createIdempotencyEngine<null>({
+      scope: 'global',
+      store,
+      lease: 90,
+      storeTimeout: 30,
+      onStoreFailure: (e) => failures.push(e.operation),
+    });
+    await answer(executionOf(await engine.begin(request('k'), null)), ok('lost'));
+    expect(failures).toEqual(Array.from({ length: COMPLETE_ATTEMPTS }, () => 'complete'));
+    // The heartbeat stopped with the last try: once the lease ran out, a retry runs again.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await engine.begin(request('k'), null)).action).toBe('execute');
   });
 });
