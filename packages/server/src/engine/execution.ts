@@ -1,4 +1,3 @@
-import type { StoredResponse } from '../store/types.js';
 import { toStoredResponse } from './decide.js';
 import { emit } from './hooks.js';
 import type { IdempotencyEvent } from './hooks.js';
@@ -7,13 +6,12 @@ import type { ResolvedIdempotencyOptions } from './options.js';
 import { ResponseRecorder } from './recorder.js';
 import { nextStep } from './settle.js';
 import type { HandlerState, Step } from './settle.js';
-import { callStore } from './store-call.js';
+import { completeClaim, extendClaim, releaseClaim } from './claim-store.js';
+import type { ClaimedKey } from './claim-store.js';
 import { TransactionBridge } from './transaction.js';
 import type { Execution, ResponseHeaders, Settlement } from './types.js';
 
-/** Tries of `complete()` before the claim is left to its lease, and the pauses between them (ms). */
-export const COMPLETE_ATTEMPTS = 3;
-const COMPLETE_PAUSES_MS = [100, 400];
+export { COMPLETE_ATTEMPTS } from './claim-store.js';
 
 const SEND: Settlement = { action: 'send' };
 
@@ -36,7 +34,7 @@ class Claim implements Execution {
   readonly settled: Promise<Settlement>;
   readonly #options: ResolvedIdempotencyOptions<never>;
   readonly #event: IdempotencyEvent;
-  readonly #token: number;
+  readonly #claimed: ClaimedKey;
   readonly #recorder: ResponseRecorder;
   readonly #lease: LeaseKeeper;
   readonly #transaction: TransactionBridge | undefined;
@@ -54,7 +52,7 @@ class Claim implements Execution {
   constructor(options: ResolvedIdempotencyOptions<never>, event: IdempotencyEvent, fencingToken: number) {
     this.#options = options;
     this.#event = event;
-    this.#token = fencingToken;
+    this.#claimed = { options, event, fencingToken };
     this.maxResponseBytes = options.maxResponseBytes;
     this.#recorder = new ResponseRecorder(options.maxResponseBytes);
     this.settled = new Promise((resolve) => (this.#resolveSettled = resolve));
@@ -162,7 +160,7 @@ class Claim implements Execution {
     if (this.#transaction?.started === true) return this.#hold('closed');
     this.#phase = 'settling';
     this.#lease.stop();
-    void this.#release('error').then(() => this.#finish(SEND));
+    void releaseClaim(this.#claimed, 'error').then(() => this.#finish(SEND));
   }
 
   /** Resolves once the claim settled, or as soon as it was decided to wait for the handler or the lease. */
@@ -224,8 +222,8 @@ class Claim implements Execution {
     }
     const done =
       step === 'release'
-        ? (this.#lease.stop(), this.#release(threw ? 'error' : 'status', threw ? undefined : response.status))
-        : this.#complete(response).finally(() => this.#lease.stop());
+        ? (this.#lease.stop(), releaseClaim(this.#claimed, threw ? 'error' : 'status', response.status))
+        : completeClaim(this.#claimed, response).finally(() => this.#lease.stop());
     void done.then(() => this.#finish(SEND));
   }
 
@@ -253,60 +251,17 @@ class Claim implements Execution {
   #beat(): void {
     if (this.#extending) return;
     this.#extending = true;
-    const { store, hooks, lease, storeTimeout } = this.#options;
-    const event = this.#event;
-    const fencingToken = this.#token;
-    callStore('extend', storeTimeout, () => store.extend(event.storeKey, fencingToken, lease))
+    void extendClaim(this.#claimed)
       .then((extended) => {
+        // Refused by the token: another request took the key over; stop extending.
         if (extended || this.#phase === 'settled') return;
         this.#lease.stop();
-        emit(hooks.onFenced, { ...event, fencingToken, operation: 'extend' });
-      })
-      .catch((error: unknown) => {
-        emit(hooks.onStoreFailure, { ...event, operation: 'extend', error, failOpen: false });
+        const { event, fencingToken } = this.#claimed;
+        emit(this.#options.hooks.onFenced, { ...event, fencingToken, operation: 'extend' });
       })
       .finally(() => {
         this.#extending = false;
       });
-  }
-
-  /** Completes, retrying a failed store call while the heartbeat keeps the lease (bounded tries). */
-  async #complete(response: StoredResponse): Promise<void> {
-    const { store, hooks, storeTimeout } = this.#options;
-    const event = this.#event;
-    const fencingToken = this.#token;
-    for (let attempt = 0; attempt < COMPLETE_ATTEMPTS; attempt++) {
-      if (attempt > 0) await sleep(COMPLETE_PAUSES_MS[attempt - 1] ?? 0);
-      try {
-        const stored = await callStore('complete', storeTimeout, () =>
-          store.complete(event.storeKey, fencingToken, response),
-        );
-        if (!stored) emit(hooks.onFenced, { ...event, fencingToken, operation: 'complete' });
-        return;
-      } catch (error) {
-        emit(hooks.onStoreFailure, { ...event, operation: 'complete', error, failOpen: false });
-      }
-    }
-  }
-
-  async #release(reason: 'error' | 'status', status?: number): Promise<void> {
-    const { store, hooks, storeTimeout } = this.#options;
-    const event = this.#event;
-    const fencingToken = this.#token;
-    try {
-      const released = await callStore('release', storeTimeout, () =>
-        store.release(event.storeKey, fencingToken),
-      );
-      if (!released) {
-        emit(hooks.onFenced, { ...event, fencingToken, operation: 'release' });
-        return;
-      }
-      if (hooks.onRelease !== undefined) {
-        emit(hooks.onRelease, status === undefined ? { ...event, reason } : { ...event, reason, status });
-      }
-    } catch (error) {
-      emit(hooks.onStoreFailure, { ...event, operation: 'release', error, failOpen: false });
-    }
   }
 }
 
@@ -316,8 +271,4 @@ function isThenable(value: unknown): value is PromiseLike<unknown> {
     value !== null &&
     typeof (value as { then?: unknown }).then === 'function'
   );
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
