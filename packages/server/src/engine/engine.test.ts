@@ -49,6 +49,20 @@ async function answer(
   await execution.settled;
 }
 
+/** A MemoryStore whose `complete` answers `fault()` instead, when that returns a promise. */
+function withComplete(fault: () => Promise<never> | undefined): MemoryStore {
+  const inner = new MemoryStore();
+  return new Proxy(inner, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (typeof value !== 'function') return value;
+      const bound = (value as (...args: unknown[]) => unknown).bind(target);
+      if (property !== 'complete') return bound;
+      return (...args: unknown[]) => fault() ?? bound(...args);
+    },
+  });
+}
+
 /** Plays an adapter whose handler throws. */
 async function throwFrom(execution: Execution): Promise<void> {
   await execution
@@ -232,17 +246,8 @@ describe('idempotency engine', () => {
   });
 
   it('retries a failed complete() while the heartbeat holds the lease, then replays', async () => {
-    const inner = new MemoryStore();
     let failuresLeft = COMPLETE_ATTEMPTS - 1;
-    const store = new Proxy(inner, {
-      get(target, property) {
-        if (property === 'complete' && failuresLeft > 0) {
-          return () => (failuresLeft--, Promise.reject(new Error('blip')));
-        }
-        const value: unknown = Reflect.get(target, property);
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-      },
-    });
+    const store = withComplete(() => (failuresLeft-- > 0 ? Promise.reject(new Error('blip')) : undefined));
     const failures: string[] = [];
     const engine = createIdempotencyEngine<null>({
       scope: 'global',
@@ -256,14 +261,7 @@ describe('idempotency engine', () => {
   });
 
   it(`leaves the key to its lease after ${COMPLETE_ATTEMPTS} failed complete() calls`, async () => {
-    const inner = new MemoryStore();
-    const store = new Proxy(inner, {
-      get(target, property) {
-        if (property === 'complete') return () => Promise.reject(new Error('down'));
-        const value: unknown = Reflect.get(target, property);
-        return typeof value === 'function' ? (value as () => unknown).bind(target) : value;
-      },
-    });
+    const store = withComplete(() => Promise.reject(new Error('down')));
     const failures: string[] = [];
     const engine = createIdempotencyEngine<null>({
       scope: 'global',
