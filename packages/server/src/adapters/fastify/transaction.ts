@@ -68,7 +68,7 @@ async function holdPayload(
   }
   execution.head(reply.statusCode, headers);
   // An event stream commits at its head and flows after the commit, outside the transaction.
-  if (!execution.keepsBody && payload instanceof Readable) return { payload, ended: undefined };
+  if (!execution.keepsBody && payload instanceof Readable) return { payload, ended: execution.end() };
   let body: Uint8Array | undefined;
   if (typeof payload === 'string') body = Buffer.from(payload);
   else if (payload instanceof Uint8Array) body = payload;

@@ -43,8 +43,11 @@ async function record(
     await execution.end();
     return response;
   }
-  // An event stream was settled at its head: it flows on untouched.
-  if (!execution.keepsBody) return response;
+  // An event stream: its outcome is fixed at its head, and it flows on untouched.
+  if (!execution.keepsBody) {
+    void execution.end();
+    return response;
+  }
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   for (;;) {
@@ -59,7 +62,11 @@ async function record(
     if (result.done) break;
     chunks.push(result.value);
     execution.write(result.value, true);
-    if (!whole && !execution.keepsBody) return withBody(response, concatThenRest(chunks, reader));
+    if (!whole && !execution.keepsBody) {
+      // Over maxResponseBytes: not kept whatever follows, so the outcome is fixed; the rest flows on.
+      void execution.end();
+      return withBody(response, concatThenRest(chunks, reader));
+    }
   }
   const body = concat(chunks);
   await execution.end();
