@@ -87,7 +87,7 @@ app.use(
     store,
     scope: 'global',
     lease: Number(env('LEASE_MS', '30000')),
-    storeTimeout: Number(env('STORE_TIMEOUT_MS', '500')),
+    storeTimeout: Number(env('STORE_TIMEOUT_MS', '700')),
   }),
 );
 app.use(express.json());
