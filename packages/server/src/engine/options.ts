@@ -5,6 +5,7 @@ import { defaultFingerprint } from './fingerprint.js';
 import type { Fingerprint } from './fingerprint.js';
 import { HOOK_NAMES } from './hooks.js';
 import type { IdempotencyHooks } from './hooks.js';
+import { MAX_TTL_MS, duration, isStore, normalizeMethods, normalizeWait } from './option-values.js';
 import { normalizeReplayHeaders } from './replay-headers.js';
 
 /** Bounded wait for an in-flight duplicate, instead of answering 409 at once. */
@@ -141,23 +142,6 @@ export interface ResolvedIdempotencyOptions<Req> {
   hooks: IdempotencyHooks;
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
-const MAX_TIMER_MS = 2_147_483_647;
-/**
- * The longest `ttl`: 365 days. Every shipped store represents it exactly (Redis takes integer ms
- * expiries, PostgreSQL intervals and timestamps, MemoryStore a timer-free clock comparison).
- */
-export const MAX_TTL_MS = 365 * 86_400_000;
-
-/** Whether `method` (any case) honours the key under `methods`. */
-export function protectsMethod(
-  methods: ResolvedIdempotencyOptions<never>['methods'],
-  method: string,
-): boolean {
-  const upper = method.toUpperCase();
-  return methods === 'unsafe' ? !SAFE_METHODS.has(upper) : methods.has(upper);
-}
-
 /**
  * Turns user options into the resolved shape, treating `undefined` as absent.
  * @throws {OncelyError} `ERR_ONCELY_INVALID_OPTION`, naming the option and the value, for bad input.
@@ -241,44 +225,4 @@ export function normalizeIdempotencyOptions<Req>(
   };
 }
 
-function normalizeMethods(methods: unknown): ReadonlySet<string> | 'unsafe' {
-  if (methods === undefined) return 'unsafe';
-  if (!Array.isArray(methods) || methods.length === 0) {
-    throw invalidOptionError('methods', methods, 'a non-empty array of unsafe HTTP methods');
-  }
-  const set = new Set<string>();
-  for (const method of methods as unknown[]) {
-    if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method) || SAFE_METHODS.has(method.toUpperCase())) {
-      throw invalidOptionError('methods', method, 'an unsafe HTTP method such as POST or PATCH');
-    }
-    set.add(method.toUpperCase());
-  }
-  return set;
-}
-
-function normalizeWait(wait: unknown): ResolvedWait | false {
-  if (wait === false) return false;
-  if (wait === true) return { timeoutMs: 5000, pollMs: 50 };
-  if (typeof wait !== 'object' || wait === null || Array.isArray(wait)) {
-    throw invalidOptionError('wait', wait, 'a boolean or { timeoutMs, pollMs }');
-  }
-  const { timeoutMs, pollMs } = wait as WaitOptions;
-  return {
-    timeoutMs: duration('wait.timeoutMs', timeoutMs, 5000, 0),
-    pollMs: duration('wait.pollMs', pollMs, 50, 1),
-  };
-}
-
-function duration(name: string, value: unknown, fallback: number, min: number, max = MAX_TIMER_MS): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidOptionError(name, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function isStore(value: unknown): value is IdempotencyStore {
-  if (typeof value !== 'object' || value === null) return false;
-  const store = value as Record<string, unknown>;
-  return ['claim', 'complete', 'release', 'extend', 'get'].every((name) => typeof store[name] === 'function');
-}
+export { MAX_TTL_MS, protectsMethod } from './option-values.js';
