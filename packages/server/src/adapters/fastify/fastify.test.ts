@@ -136,4 +136,62 @@ describe('fastify adapter', () => {
       await server.close();
     }
   });
+
+  it('records a hijacked reply written to reply.raw, and settles one whose client left', async () => {
+    const server = Fastify({ forceCloseConnections: true });
+    await server.register(idempotencyPlugin, {
+      store: new MemoryStore(),
+      scope: 'global',
+      lease: 300,
+      storeTimeout: 50,
+    });
+    let runs = 0;
+    server.post('/raw', async (_request, reply) => {
+      runs += 1;
+      reply.hijack();
+      reply.raw.writeHead(201, { 'content-type': 'text/plain' });
+      reply.raw.end(`hijacked ${runs}`);
+    });
+    server.post('/raw-stream', async (_request, reply) => {
+      runs += 1;
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'text/plain' });
+      for (let i = 0; i < 50 && !reply.raw.destroyed; i++) {
+        reply.raw.write('x'.repeat(1024));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      reply.raw.end();
+    });
+    const url = await server.listen({ port: 0, host: '127.0.0.1' });
+    const post = (path: string, key: string, signal?: AbortSignal) =>
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'idempotency-key': key },
+        body: 'x',
+        ...(signal === undefined ? {} : { signal }),
+      });
+    try {
+      const first = await post('/raw', 'k1');
+      const replay = await post('/raw', 'k1');
+      expect([first.status, await first.text(), replay.status, await replay.text()]).toEqual([
+        201,
+        'hijacked 1',
+        201,
+        'hijacked 1',
+      ]);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      const controller = new AbortController();
+      const cut = await post('/raw-stream', 'k2', controller.signal);
+      await cut.body!.getReader().read();
+      controller.abort();
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      const retry = await post('/raw-stream', 'k2');
+      expect([retry.status, ((await retry.json()) as { originalStatus: number }).originalStatus]).toEqual([
+        500, 200,
+      ]);
+      expect(runs).toBe(2);
+    } finally {
+      await server.close();
+    }
+  });
 });
