@@ -97,7 +97,7 @@ app.use(
     store: crashAfterCommit(store),
     scope: 'global',
     lease: Number(env('LEASE_MS', '30000')),
-    storeTimeout: Number(env('STORE_TIMEOUT_MS', '1000')),
+    storeTimeout: Number(env('STORE_TIMEOUT_MS', '700')),
   }),
 );
 app.use(express.json());

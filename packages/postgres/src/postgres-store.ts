@@ -159,6 +159,13 @@ export class PostgresStore implements IdempotencyStore {
     // surface as an uncaught 'error' event. The failing query reports it; we only mark the client.
     const onError = () => (broken = true);
     client.on('error', onError);
+    let givenBack = false;
+    const giveBack = (): void => {
+      if (givenBack) return;
+      givenBack = true;
+      client.off('error', onError);
+      client.release(broken);
+    };
     const transaction = { client: undefined as PoolClient | undefined };
     try {
       await this.#query('transaction', client, 'BEGIN');
@@ -179,14 +186,20 @@ export class PostgresStore implements IdempotencyStore {
       return 'completed';
     } catch (error) {
       transaction.client = undefined;
+      // Given up by the engine (past maxExecution, or its response abandoned): the handler may still
+      // be in a query on this connection, and a ROLLBACK would wait behind it. Drop the connection
+      // instead: the server rolls back, and the pool gets its slot back at once.
+      if ((error as { code?: unknown }).code === 'ERR_ONCELY_EXECUTION_ABORTED') broken = true;
       // Roll back, then release: the release only deletes an in-progress record, so even when the
       // COMMIT's fate is unknown it can never delete a record that did commit.
-      await client.query('ROLLBACK').catch(() => (broken = true));
+      else await client.query('ROLLBACK').catch(() => (broken = true));
+      // The connection goes back first: with every pooled connection in a failing transaction, a
+      // release waiting for a connection of its own would never get one.
+      giveBack();
       await this.release(key, fencingToken).catch(() => undefined);
       throw error;
     } finally {
-      client.off('error', onError);
-      client.release(broken);
+      giveBack();
       endTurn();
     }
   }

@@ -8,6 +8,11 @@ export type {
   ConformanceResponse,
   ConformanceServer,
 } from './testing/conformance/types.js';
-export { createFailingStore, createHangingStore, createRecordingStore } from './testing/store-wrappers.js';
+export {
+  createFailingStore,
+  createHangingStore,
+  createRecordingStore,
+  createSlowClaimStore,
+} from './testing/store-wrappers.js';
 export { rawRequest } from './testing/raw-http.js';
 export type { RawResponse } from './testing/raw-http.js';

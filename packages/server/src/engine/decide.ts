@@ -1,6 +1,6 @@
+import type { StoredResponse } from '../store/types.js';
 import type { ResolvedIdempotencyOptions } from './options.js';
 import { selectReplayHeaders } from './replay-headers.js';
-import type { StoredResponse } from '../store/types.js';
 import type { CapturedResponse } from './types.js';
 
 /**
@@ -9,19 +9,11 @@ import type { CapturedResponse } from './types.js';
  */
 export const RELEASED_STATUSES: ReadonlySet<number> = new Set([408, 409, 423, 425, 429]);
 
-/** What becomes of a first response: kept for replay, or released so a retry runs again. */
-export type ResponseDecision =
-  { action: 'release'; status: number } | { action: 'complete'; response: StoredResponse };
-
-/** Released statuses and (unless `replayServerErrors`) 5xx release the key; anything else is kept. */
-export function decideResponse(
-  options: Pick<ResolvedIdempotencyOptions<never>, 'replayServerErrors' | 'replayHeaders'>,
+/** The record kept for a response: its status, the allowed headers, and the body when it was kept. */
+export function toStoredResponse(
+  options: Pick<ResolvedIdempotencyOptions<never>, 'replayHeaders'>,
   response: CapturedResponse,
-): ResponseDecision {
-  const { status } = response;
-  if (RELEASED_STATUSES.has(status) || (status >= 500 && !options.replayServerErrors)) {
-    return { action: 'release', status };
-  }
+): StoredResponse {
   const headers = selectReplayHeaders(response.headers, options.replayHeaders);
-  return { action: 'complete', response: { status, headers, body: response.body } };
+  return { status: response.status, headers, body: response.body };
 }

@@ -1,7 +1,8 @@
 import { ProblemType } from '@oncely/core';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../store/memory-store.js';
-import { createHangingStore, createRecordingStore } from '../testing/store-wrappers.js';
+import { createHangingStore, createRecordingStore, createSlowClaimStore } from '../testing/store-wrappers.js';
+import { COMPLETE_ATTEMPTS } from './execution.js';
 import { createIdempotencyEngine } from './engine.js';
 import type { IdempotencyOptions } from './options.js';
 import { BODY_TOO_LARGE } from './types.js';
@@ -35,6 +36,43 @@ const ok = (text: string) => ({
   body: new TextEncoder().encode(text),
 });
 
+/** Plays an adapter: a handler that answers `response` at once; resolves once the claim settled. */
+async function answer(
+  execution: Execution,
+  response: { status: number; headers: ReadonlyArray<readonly [string, string]>; body: Uint8Array },
+): Promise<void> {
+  await execution.run(() => {
+    execution.head(response.status, response.headers);
+    execution.write(response.body);
+    void execution.end();
+  });
+  await execution.settled;
+}
+
+/** A MemoryStore whose `complete` answers `fault()` instead, when that returns a promise. */
+function withComplete(fault: () => Promise<never> | undefined): MemoryStore {
+  const inner = new MemoryStore();
+  return new Proxy(inner, {
+    get(target, property) {
+      const value: unknown = Reflect.get(target, property);
+      if (typeof value !== 'function') return value;
+      const bound = (value as (...args: unknown[]) => unknown).bind(target);
+      if (property !== 'complete') return bound;
+      return (...args: unknown[]) => fault() ?? bound(...args);
+    },
+  });
+}
+
+/** Plays an adapter whose handler throws. */
+async function throwFrom(execution: Execution): Promise<void> {
+  await execution
+    .run(() => {
+      throw new Error('boom');
+    })
+    .catch(() => undefined);
+  await execution.settled;
+}
+
 describe('idempotency engine', () => {
   it('lets a retry take over an expired lease and fences out the first holder', async () => {
     let now = 1_000_000;
@@ -51,8 +89,8 @@ describe('idempotency engine', () => {
     expect(problemType(await engine.begin(request('k'), null))).toBe(ProblemType.requestInProgress);
     now += 60_001; // the first one hangs past its lease (its heartbeat never ran: a crashed process)
     const second = executionOf(await engine.begin(request('k'), null));
-    await first.complete(ok('late'));
-    await second.complete(ok('winner'));
+    await answer(first, ok('late'));
+    await answer(second, ok('winner'));
     expect(events).toEqual(['takeover:2', 'fenced:complete:1']);
     const replay = await engine.begin(request('k'), null);
     expect(replay.action === 'respond' && new TextDecoder().decode(replay.response.body)).toBe('winner');
@@ -70,7 +108,7 @@ describe('idempotency engine', () => {
     const engine = createIdempotencyEngine<null>({ scope: 'global', wait: { timeoutMs: 1000, pollMs: 5 } });
     const first = executionOf(await engine.begin(request('k'), null));
     const waiting = engine.begin(request('k'), null);
-    await first.fail(new Error('boom'));
+    await throwFrom(first);
     expect((await waiting).action).toBe('execute');
   });
 
@@ -93,7 +131,7 @@ describe('idempotency engine', () => {
       },
       onReplay: () => Promise.reject(new Error('async hook bug')) as never,
     });
-    await executionOf(await engine.begin(request('k'), null)).complete(ok('x'));
+    await answer(executionOf(await engine.begin(request('k'), null)), ok('x'));
     expect((await engine.begin(request('k'), null)).action).toBe('respond');
   });
 
@@ -157,7 +195,7 @@ describe('idempotency engine', () => {
       fingerprint: () => 'always-the-same',
     };
     const engine = createIdempotencyEngine(options);
-    await executionOf(await engine.begin(request('k', 'one'), 't')).complete(ok('x'));
+    await answer(executionOf(await engine.begin(request('k', 'one'), 't')), ok('x'));
     expect((await engine.begin(request('k', 'two'), 't')).action).toBe('respond');
     await expect(engine.begin(request('k'), '')).rejects.toThrow(
       /`scope` function must return a non-empty string/,
@@ -167,12 +205,11 @@ describe('idempotency engine', () => {
   });
 
   it('answers "not replayable" with the original status for a body that was not kept', async () => {
-    const engine = createIdempotencyEngine<null>({ scope: 'global' });
-    await executionOf(await engine.begin(request('k'), null)).complete({
+    const engine = createIdempotencyEngine<null>({ scope: 'global', maxResponseBytes: 4 });
+    await answer(executionOf(await engine.begin(request('k'), null)), {
       status: 202,
       headers: [],
-      body: null,
-      notReplayable: 'oversize',
+      body: new Uint8Array(5),
     });
     const replay = await engine.begin(request('k'), null);
     expect(problemType(replay)).toBe(ProblemType.responseNotReplayable);
@@ -186,11 +223,57 @@ describe('idempotency engine', () => {
 
   it('extends the lease while the handler runs, and stops when it is done', async () => {
     const store = new MemoryStore();
-    const engine = createIdempotencyEngine<null>({ scope: 'global', store, lease: 60 });
+    const engine = createIdempotencyEngine<null>({ scope: 'global', store, lease: 60, storeTimeout: 30 });
     const execution = executionOf(await engine.begin(request('k'), null));
     await new Promise((resolve) => setTimeout(resolve, 150));
     expect(problemType(await engine.begin(request('k'), null))).toBe(ProblemType.requestInProgress);
-    await execution.fail(new Error('x'));
+    await throwFrom(execution);
     expect(store.size).toBe(0);
+  });
+
+  it('releases a claim that landed after the engine gave it up (503), so the key is not held', async () => {
+    const inner = new MemoryStore();
+    const failures: string[] = [];
+    const engine = createIdempotencyEngine<null>({
+      scope: 'global',
+      store: createSlowClaimStore(inner, 60),
+      storeTimeout: 20,
+      onStoreFailure: (e) => failures.push(e.operation),
+    });
+    expect(problemType(await engine.begin(request('k'), null))).toBe(ProblemType.storeUnavailable);
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    expect([inner.size, failures]).toEqual([0, ['claim']]);
+  });
+
+  it('retries a failed complete() while the heartbeat holds the lease, then replays', async () => {
+    let failuresLeft = COMPLETE_ATTEMPTS - 1;
+    const store = withComplete(() => (failuresLeft-- > 0 ? Promise.reject(new Error('blip')) : undefined));
+    const failures: string[] = [];
+    const engine = createIdempotencyEngine<null>({
+      scope: 'global',
+      store,
+      onStoreFailure: (e) => failures.push(e.operation),
+    });
+    await answer(executionOf(await engine.begin(request('k'), null)), ok('kept'));
+    expect(failures).toEqual(Array.from({ length: COMPLETE_ATTEMPTS - 1 }, () => 'complete'));
+    const replay = await engine.begin(request('k'), null);
+    expect(replay.action === 'respond' && new TextDecoder().decode(replay.response.body)).toBe('kept');
+  });
+
+  it(`leaves the key to its lease after ${COMPLETE_ATTEMPTS} failed complete() calls`, async () => {
+    const store = withComplete(() => Promise.reject(new Error('down')));
+    const failures: string[] = [];
+    const engine = createIdempotencyEngine<null>({
+      scope: 'global',
+      store,
+      lease: 90,
+      storeTimeout: 30,
+      onStoreFailure: (e) => failures.push(e.operation),
+    });
+    await answer(executionOf(await engine.begin(request('k'), null)), ok('lost'));
+    expect(failures).toEqual(Array.from({ length: COMPLETE_ATTEMPTS }, () => 'complete'));
+    // The heartbeat stopped with the last try: once the lease ran out, a retry runs again.
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect((await engine.begin(request('k'), null)).action).toBe('execute');
   });
 });

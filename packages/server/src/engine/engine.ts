@@ -1,5 +1,5 @@
 import { OncelyError, ProblemType, describeValue } from '@oncely/core';
-import type { StoredResponse } from '../store/types.js';
+import type { ClaimResult, StoredResponse } from '../store/types.js';
 import { invalidScopeError } from './errors.js';
 import { createExecution } from './execution.js';
 import {
@@ -13,25 +13,41 @@ import type { FingerprintInput } from './fingerprint.js';
 import { emit } from './hooks.js';
 import type { IdempotencyEvent } from './hooks.js';
 import { readKeyHeader } from './key-header.js';
-import { normalizeIdempotencyOptions } from './options.js';
+import { normalizeIdempotencyOptions, protectsMethod } from './options.js';
 import type { IdempotencyOptions, ResolvedIdempotencyOptions } from './options.js';
 import { RETRY_AFTER_SECONDS, problemResponse, requestTooLargeResponse } from './problems.js';
 import { callStore } from './store-call.js';
 import { isBodyTooLarge } from './types.js';
-import type { Decision, EngineRequest, PreparedResponse } from './types.js';
+import type {
+  BodyTooLarge,
+  Decision,
+  EngineRequest,
+  Inspection,
+  KeyedRequest,
+  PreparedResponse,
+  RequestHead,
+} from './types.js';
 
 /** The framework-agnostic state machine every adapter drives. */
 export interface IdempotencyEngine<Req> {
   readonly options: ResolvedIdempotencyOptions<Req>;
   /**
-   * Decides what to do with a request (DESIGN "Server", first match wins; a body over
-   * `maxRequestBytes` is answered 413 before anything is claimed). Throws only when the user's
+   * Step one, without waiting: pass the request through, answer it at once (key missing or invalid),
+   * or read at most `maxBytes` of its body and hand them to {@link IdempotencyEngine.claim}.
+   * `bodyLimit` lowers the limit below `maxRequestBytes` (Fastify's per-route `bodyLimit`).
+   */
+  inspect(request: RequestHead, bodyLimit?: number): Inspection;
+  /**
+   * Step two: answers 413 for a body over the limit (before anything is claimed), else resolves the
+   * scope, fingerprints and claims (DESIGN "Server", first match wins). Throws only when the user's
    * `scope` or `fingerprint` function throws or returns nonsense; store failures are answered.
    */
+  claim(keyed: KeyedRequest, body: Uint8Array | BodyTooLarge, frameworkRequest: Req): Promise<Decision>;
+  /** Both steps, for an adapter that reads the body through `request.readBody`. */
   begin(request: EngineRequest, frameworkRequest: Req): Promise<Decision>;
 }
 
-const PASS: Decision = { action: 'pass' };
+const PASS: Decision & Inspection = { action: 'pass' };
 
 /** Builds the engine once per adapter: options are validated here, not per request. */
 export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): IdempotencyEngine<Req> {
@@ -46,7 +62,7 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
   }
 
   /** The fingerprint; the default one hashes synchronously where node:crypto exists (no promise). */
-  function fingerprintOf(request: EngineRequest, method: string, body: Uint8Array): string | Promise<string> {
+  function fingerprintOf(request: RequestHead, method: string, body: Uint8Array): string | Promise<string> {
     const input: FingerprintInput = {
       method,
       path: request.path,
@@ -59,33 +75,58 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
     return Promise.resolve(resolved.fingerprint(input)).then(checkFingerprint);
   }
 
-  async function begin(request: EngineRequest, frameworkRequest: Req): Promise<Decision> {
+  function inspect(request: RequestHead, bodyLimit = Number.POSITIVE_INFINITY): Inspection {
+    if (!protectsMethod(methods, request.method)) return PASS;
     const method = request.method.toUpperCase();
-    if (!methods.has(method)) return PASS;
     const header = readKeyHeader(request.keyHeader);
     if (header.kind === 'missing') {
       if (!resolved.required) return PASS;
-      return respond(
-        problemResponse(ProblemType.keyMissing, {
+      return {
+        action: 'respond',
+        response: problemResponse(ProblemType.keyMissing, {
           detail: `${method} requests to this endpoint need an Idempotency-Key header.`,
         }),
-      );
+        replayed: false,
+      };
     }
     if (header.kind === 'invalid') {
-      return respond(problemResponse(ProblemType.keyInvalid, { detail: header.detail }));
+      return {
+        action: 'respond',
+        response: problemResponse(ProblemType.keyInvalid, { detail: header.detail }),
+        replayed: false,
+      };
     }
-    const idempotencyKey = header.key;
-    const scope = resolved.scope === 'global' ? 'global' : await resolveScope(frameworkRequest);
+    return {
+      action: 'read',
+      maxBytes: Math.min(maxRequestBytes, bodyLimit),
+      idempotencyKey: header.key,
+      method,
+      head: request,
+    };
+  }
+
+  async function claimKeyed(
+    keyed: KeyedRequest,
+    body: Uint8Array | BodyTooLarge,
+    frameworkRequest: Req,
+  ): Promise<Decision> {
+    const { idempotencyKey, method, head } = keyed;
     // Bounded: a body over the limit is refused before it is held, so nothing is claimed or stored.
-    const body = await request.readBody(maxRequestBytes);
-    if (isBodyTooLarge(body) || body.byteLength > maxRequestBytes) {
-      return respond(requestTooLargeResponse(maxRequestBytes, idempotencyKey));
+    if (isBodyTooLarge(body) || body.byteLength > keyed.maxBytes) {
+      return respond(requestTooLargeResponse(keyed.maxBytes, idempotencyKey));
     }
+    const scope = resolved.scope === 'global' ? 'global' : await resolveScope(frameworkRequest);
     const storeKey = storeKeySync(scope, idempotencyKey) ?? (await computeStoreKey(scope, idempotencyKey));
-    const computed = fingerprintOf(request, method, body);
+    const computed = fingerprintOf(head, method, body);
     const fingerprint = typeof computed === 'string' ? computed : await computed;
-    const event: IdempotencyEvent = { scope, idempotencyKey, storeKey, method, path: request.path };
+    const event: IdempotencyEvent = { scope, idempotencyKey, storeKey, method, path: head.path };
     return claim(event, fingerprint);
+  }
+
+  async function begin(request: EngineRequest, frameworkRequest: Req): Promise<Decision> {
+    const inspection = inspect(request);
+    if (inspection.action !== 'read') return inspection;
+    return claimKeyed(inspection, await request.readBody(inspection.maxBytes), frameworkRequest);
   }
 
   async function claim(event: IdempotencyEvent, fingerprint: string): Promise<Decision> {
@@ -95,8 +136,12 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
     for (;;) {
       let result;
       try {
-        result = await callStore('claim', storeTimeout, () =>
-          store.claim({ key: event.storeKey, fingerprint, leaseMs: resolved.lease, ttlMs: resolved.ttl }),
+        result = await callStore(
+          'claim',
+          storeTimeout,
+          () =>
+            store.claim({ key: event.storeKey, fingerprint, leaseMs: resolved.lease, ttlMs: resolved.ttl }),
+          (late) => undoLateClaim(event, late),
         );
       } catch (error) {
         const failOpen = resolved.onStoreError === 'fail-open';
@@ -154,6 +199,15 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
     }
   }
 
+  /** A claim answered 503 ("not run") that lands later owns a key nobody runs: release it. */
+  function undoLateClaim(event: IdempotencyEvent, late: ClaimResult): void {
+    if (late.outcome !== 'claimed') return;
+    const token = late.fencingToken;
+    callStore('release', storeTimeout, () => store.release(event.storeKey, token)).catch((error: unknown) =>
+      emit(hooks.onStoreFailure, { ...event, operation: 'release', error, failOpen: false }),
+    );
+  }
+
   function replay(event: IdempotencyEvent, response: StoredResponse): Decision {
     const { status, headers, body } = response;
     if (hooks.onReplay !== undefined) emit(hooks.onReplay, { ...event, status, replayable: body !== null });
@@ -162,7 +216,7 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
         problemResponse(
           ProblemType.responseNotReplayable,
           {
-            detail: `The first response (status ${status}) was too large or streamed, so it was not kept; the request was not run again.`,
+            detail: `The first response (status ${status}) was not kept for replay (too large, streamed or cut short); the request was not run again.`,
             idempotencyKey: event.idempotencyKey,
             originalStatus: status,
           },
@@ -178,7 +232,7 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
     return respond({ status, headers: [...headers, ['idempotent-replayed', 'true']], body }, true);
   }
 
-  return { options: resolved, begin };
+  return { options: resolved, inspect, claim: claimKeyed, begin };
 }
 
 function checkFingerprint(value: unknown): string {

@@ -32,8 +32,19 @@ export interface IdempotencyHooks {
    * the fencing token, so its late result is not stored.
    */
   onFenced?: Hook<IdempotencyEvent & { fencingToken: number; operation: 'complete' | 'release' | 'extend' }>;
-  /** A first response was completed without its body (larger than `maxResponseBytes`, or a stream). */
-  onOversize?: Hook<IdempotencyEvent & { status: number; reason: 'oversize' | 'stream' }>;
+  /**
+   * A first response was completed without its body: larger than `maxResponseBytes`, an event stream,
+   * or cut short (`incomplete`: the connection closed before its end, or another party answered while
+   * the handler ran).
+   */
+  onOversize?: Hook<IdempotencyEvent & { status: number; reason: 'oversize' | 'stream' | 'incomplete' }>;
+  /**
+   * The engine stopped extending a claim whose handler may still run: it ran past `maxExecution`, or
+   * its response ended (`timed-out`: a timeout middleware answered) or closed (`closed`) where the
+   * adapter cannot see the handler's end. The key is held until its lease runs out; in transactional
+   * mode the transaction is rolled back at once and its connection returned.
+   */
+  onAbandon?: Hook<IdempotencyEvent & { reason: 'max-execution' | 'timed-out' | 'closed' }>;
   /**
    * A store call failed or timed out. `failOpen`: the handler ran unprotected because of it.
    * `'transaction'`: a transactional store could not begin or commit the handler's transaction.
@@ -56,6 +67,7 @@ export const HOOK_NAMES = [
   'onTakeover',
   'onFenced',
   'onOversize',
+  'onAbandon',
   'onStoreFailure',
 ] as const satisfies ReadonlyArray<keyof IdempotencyHooks>;
 

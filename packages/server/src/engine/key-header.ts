@@ -4,11 +4,21 @@ import { describeKeyProblem, parseIdempotencyKeyHeader } from '@oncely/core';
 export type KeyHeaderResult =
   { kind: 'missing' } | { kind: 'invalid'; detail: string } | { kind: 'valid'; key: string };
 
+const REPEATED: KeyHeaderResult = {
+  kind: 'invalid',
+  detail:
+    'The Idempotency-Key header was sent more than once (or holds ", ", which cannot be told apart from that).',
+};
+
 /**
- * Reads the key from the header value(s). Accepts the draft's sf-string form and the bare form
- * (draft-ietf-httpapi-idempotency-key-header §2.1). A bare key may not hold a comma: RFC 9110 §5.3
- * lets intermediaries fold repeated header lines into one comma-separated line, so a comma in a bare
- * value cannot be told apart from two keys. Send such keys quoted.
+ * Reads the key from the header, the same way in every adapter. Accepts the draft's sf-string form
+ * and the bare form (draft-ietf-httpapi-idempotency-key-header §2.1).
+ *
+ * Repeated header lines are refused. Node and the Web `Headers` both join them into one value with
+ * `", "` (RFC 9110 §5.3), and a Web runtime shows nothing else, so the rule is read off that joined
+ * value: a value holding `", "` may be two lines (`"k-a` and `b"` join into the valid-looking
+ * `"k-a, b"`) and is refused, quoted or not. A bare key may hold no comma at all; a quoted key may hold
+ * a comma not followed by a space.
  */
 export function readKeyHeader(value: string | readonly string[] | undefined): KeyHeaderResult {
   if (value === undefined) return { kind: 'missing' };
@@ -17,10 +27,10 @@ export function readKeyHeader(value: string | readonly string[] | undefined): Ke
     single = value;
   } else {
     if (value.length === 0) return { kind: 'missing' };
-    if (value.length > 1)
-      return { kind: 'invalid', detail: 'The Idempotency-Key header was sent more than once.' };
+    if (value.length > 1) return REPEATED;
     single = value[0]!;
   }
+  if (single.includes(', ')) return REPEATED;
   const parsed = parseIdempotencyKeyHeader(single);
   if (!parsed.ok) {
     const why =

@@ -19,16 +19,17 @@ describe('normalizeIdempotencyOptions', () => {
       onStoreError: 'fail-closed',
       storeTimeout: 2000,
     });
-    expect([...resolved.methods]).toEqual(['POST', 'PATCH']);
+    expect(resolved.methods).toBe('unsafe');
+    expect(resolved.maxExecution).toBe(300_000);
     expect(resolved.store).toBeInstanceOf(MemoryStore);
     expect(resolved.replayHeaders.has('location')).toBe(true);
     expect(normalizeIdempotencyOptions({ ...base, wait: true }).wait).toEqual({
       timeoutMs: 5000,
       pollMs: 50,
     });
-    expect(
-      normalizeIdempotencyOptions({ ...base, methods: ['put'], ttl: undefined }).methods.has('PUT'),
-    ).toBe(true);
+    expect(normalizeIdempotencyOptions({ ...base, methods: ['put'], ttl: undefined }).methods).toEqual(
+      new Set(['PUT']),
+    );
   });
 
   it.each([
@@ -58,6 +59,20 @@ describe('normalizeIdempotencyOptions', () => {
     [{ onClaim: 'log' }, /`onClaim`/],
     [{ store: {} }, /`store`/],
     [{ fingerprint: 'sha' }, /`fingerprint`/],
+    [
+      { ttl: Number.MAX_SAFE_INTEGER },
+      /^Invalid option `ttl`: expected an integer from 1 to 31536000000, got 9007199254740991\.$/,
+    ],
+    [{ ttl: Number.POSITIVE_INFINITY }, /`ttl`.*Infinity/],
+    [
+      { ttl: 1000 },
+      /^Invalid option `ttl`: expected at least twice `lease` and twice `maxExecution` \(600000 ms with these options\), got 1000\.$/,
+    ],
+    [{ ttl: 700_000, maxExecution: 400_000 }, /`ttl`.*800000 ms.*700000/],
+    [{ lease: 2000 }, /^Invalid option `lease`: expected more than `storeTimeout` \(2000 ms\), got 2000\.$/],
+    [{ lease: 500, storeTimeout: 1000 }, /`lease`.*1000 ms.*500/],
+    [{ maxExecution: 0 }, /`maxExecution`.*0/],
+    [{ maxExecution: '5m' }, /`maxExecution`.*"5m"/],
   ])('refuses %o, naming the option and value', (bad, message) => {
     expect(() => normalizeIdempotencyOptions({ ...base, ...(bad as object) })).toThrow(message);
     try {
@@ -65,6 +80,14 @@ describe('normalizeIdempotencyOptions', () => {
     } catch (error) {
       expect((error as { code: string }).code).toBe('ERR_ONCELY_INVALID_OPTION');
     }
+  });
+
+  it('takes a ttl up to 365 days, and a short one with short lease and maxExecution', () => {
+    expect(normalizeIdempotencyOptions({ ...base, ttl: 31_536_000_000 }).ttl).toBe(31_536_000_000);
+    expect(
+      normalizeIdempotencyOptions({ ...base, ttl: 2000, lease: 1000, storeTimeout: 100, maxExecution: 1000 })
+        .ttl,
+    ).toBe(2000);
   });
 
   it('takes maxRequestBytes from 0 (empty bodies only) upwards', () => {

@@ -5,6 +5,7 @@ import { defaultFingerprint } from './fingerprint.js';
 import type { Fingerprint } from './fingerprint.js';
 import { HOOK_NAMES } from './hooks.js';
 import type { IdempotencyHooks } from './hooks.js';
+import { MAX_TTL_MS, duration, isStore, normalizeMethods, normalizeWait } from './option-values.js';
 import { normalizeReplayHeaders } from './replay-headers.js';
 
 /** Bounded wait for an in-flight duplicate, instead of answering 409 at once. */
@@ -40,21 +41,29 @@ export interface IdempotencyOptions<Req> extends IdempotencyHooks {
    */
   required?: boolean | undefined;
   /**
-   * Methods that honour the key; safe methods (GET, HEAD, OPTIONS) always pass through.
-   * @default ['POST', 'PATCH']
+   * Methods that honour the key; safe methods (GET, HEAD, OPTIONS, TRACE) always pass through. The
+   * default protects whatever a client may key and retry (`@oncely/client` keys every other method).
+   * @default every method but GET, HEAD, OPTIONS and TRACE
    */
   methods?: readonly string[] | undefined;
   /**
-   * How long a record is kept, in ms; a retry after that runs again.
+   * How long a record is kept, in ms; a retry after that runs again. At most 365 days, and at least
+   * twice `lease` and twice `maxExecution`, so a record outlives the longest execution and its retries.
    * @default 86_400_000 (24 h)
    */
   ttl?: number | undefined;
   /**
    * How long a claim holds before another request may take over, in ms. A running handler extends it
-   * every `lease / 3`, so only a crashed or hung one loses it.
+   * every `lease / 3`, so only a crashed or hung one loses it. Must be longer than `storeTimeout`.
    * @default 30_000
    */
   lease?: number | undefined;
+  /**
+   * The longest one execution may hold its key, in ms. Past it the heartbeat stops and the lease runs
+   * out (a retry may then take over); a transactional run is rolled back and its connection returned.
+   * @default 300_000 (5 min)
+   */
+  maxExecution?: number | undefined;
   /**
    * Wait for an in-flight duplicate and replay its response instead of answering 409.
    * `true` means `{ timeoutMs: 5000, pollMs: 50 }`.
@@ -117,9 +126,11 @@ export interface ResolvedIdempotencyOptions<Req> {
   scope: 'global' | ((request: Req) => string | Promise<string>);
   store: IdempotencyStore;
   required: boolean;
-  methods: ReadonlySet<string>;
+  /** The configured methods, or `'unsafe'`: every method but the safe ones. */
+  methods: ReadonlySet<string> | 'unsafe';
   ttl: number;
   lease: number;
+  maxExecution: number;
   wait: ResolvedWait | false;
   fingerprint: Fingerprint;
   maxResponseBytes: number;
@@ -131,9 +142,6 @@ export interface ResolvedIdempotencyOptions<Req> {
   hooks: IdempotencyHooks;
 }
 
-const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS', 'TRACE']);
-const MAX_TIMER_MS = 2_147_483_647;
-
 /**
  * Turns user options into the resolved shape, treating `undefined` as absent.
  * @throws {OncelyError} `ERR_ONCELY_INVALID_OPTION`, naming the option and the value, for bad input.
@@ -144,7 +152,7 @@ export function normalizeIdempotencyOptions<Req>(
   if (typeof options !== 'object' || options === null) {
     throw invalidOptionError('options', options, 'an object with at least `scope`');
   }
-  const { scope, store, required = false, methods = ['POST', 'PATCH'], wait = false } = options;
+  const { scope, store, required = false, methods, wait = false } = options;
   if (scope !== 'global' && typeof scope !== 'function') {
     throw invalidOptionError('scope', scope, "a function of the request, or 'global'");
   }
@@ -152,16 +160,7 @@ export function normalizeIdempotencyOptions<Req>(
     throw invalidOptionError('store', store, 'an IdempotencyStore (claim, complete, release, extend, get)');
   }
   if (typeof required !== 'boolean') throw invalidOptionError('required', required, 'a boolean');
-  if (!Array.isArray(methods) || methods.length === 0) {
-    throw invalidOptionError('methods', methods, 'a non-empty array of unsafe HTTP methods');
-  }
-  const methodSet = new Set<string>();
-  for (const method of methods as unknown[]) {
-    if (typeof method !== 'string' || !/^[A-Za-z]+$/.test(method) || SAFE_METHODS.has(method.toUpperCase())) {
-      throw invalidOptionError('methods', method, 'an unsafe HTTP method such as POST or PATCH');
-    }
-    methodSet.add(method.toUpperCase());
-  }
+  const methodSet = normalizeMethods(methods);
   const fingerprint = options.fingerprint ?? defaultFingerprint;
   if (typeof fingerprint !== 'function') throw invalidOptionError('fingerprint', fingerprint, 'a function');
   const onStoreError = options.onStoreError ?? 'fail-closed';
@@ -179,14 +178,29 @@ export function normalizeIdempotencyOptions<Req>(
     if (typeof hook !== 'function') throw invalidOptionError(name, hook, 'a function');
     (hooks as Record<string, unknown>)[name] = hook;
   }
+  const storeTimeout = duration('storeTimeout', options.storeTimeout, 2000, 1);
   const lease = duration('lease', options.lease, 30_000, 1);
+  if (lease <= storeTimeout) {
+    throw invalidOptionError('lease', lease, `more than \`storeTimeout\` (${storeTimeout} ms)`);
+  }
+  const maxExecution = duration('maxExecution', options.maxExecution, 300_000, 1);
+  const ttl = duration('ttl', options.ttl, 86_400_000, 1, MAX_TTL_MS);
+  const minTtl = 2 * Math.max(lease, maxExecution);
+  if (ttl < minTtl) {
+    throw invalidOptionError(
+      'ttl',
+      ttl,
+      `at least twice \`lease\` and twice \`maxExecution\` (${minTtl} ms with these options)`,
+    );
+  }
   return {
     scope,
     store: store ?? new MemoryStore(),
     required,
     methods: methodSet,
-    ttl: duration('ttl', options.ttl, 86_400_000, 1, Number.MAX_SAFE_INTEGER),
+    ttl,
     lease,
+    maxExecution,
     wait: normalizeWait(wait),
     fingerprint,
     maxResponseBytes: duration(
@@ -206,34 +220,9 @@ export function normalizeIdempotencyOptions<Req>(
     replayHeaders: normalizeReplayHeaders(options.replayHeaders),
     replayServerErrors,
     onStoreError,
-    storeTimeout: duration('storeTimeout', options.storeTimeout, 2000, 1),
+    storeTimeout,
     hooks,
   };
 }
 
-function normalizeWait(wait: unknown): ResolvedWait | false {
-  if (wait === false) return false;
-  if (wait === true) return { timeoutMs: 5000, pollMs: 50 };
-  if (typeof wait !== 'object' || wait === null || Array.isArray(wait)) {
-    throw invalidOptionError('wait', wait, 'a boolean or { timeoutMs, pollMs }');
-  }
-  const { timeoutMs, pollMs } = wait as WaitOptions;
-  return {
-    timeoutMs: duration('wait.timeoutMs', timeoutMs, 5000, 0),
-    pollMs: duration('wait.pollMs', pollMs, 50, 1),
-  };
-}
-
-function duration(name: string, value: unknown, fallback: number, min: number, max = MAX_TIMER_MS): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw invalidOptionError(name, value, `an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function isStore(value: unknown): value is IdempotencyStore {
-  if (typeof value !== 'object' || value === null) return false;
-  const store = value as Record<string, unknown>;
-  return ['claim', 'complete', 'release', 'extend', 'get'].every((name) => typeof store[name] === 'function');
-}
+export { MAX_TTL_MS, protectsMethod } from './option-values.js';

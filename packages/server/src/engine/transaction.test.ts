@@ -4,8 +4,7 @@ import { MemoryStore } from '../store/memory-store.js';
 import type { ExecuteTransactionally, IdempotencyStore } from '../store/types.js';
 import { createIdempotencyEngine } from './engine.js';
 import type { IdempotencyOptions } from './options.js';
-import { isTransactional } from './types.js';
-import type { EngineRequest, TransactionalExecution, TransactionResult } from './types.js';
+import type { EngineRequest, Execution, Settlement } from './types.js';
 
 const request: EngineRequest = {
   method: 'POST',
@@ -35,11 +34,24 @@ function storeWith(execute: ExecuteTransactionally): IdempotencyStore & { inner:
 async function execution(store: IdempotencyStore, options: Partial<IdempotencyOptions<null>> = {}) {
   const engine = createIdempotencyEngine<null>({ store, scope: 'global', ...options });
   const decision = await engine.begin(request, null);
-  if (decision.action !== 'execute' || !isTransactional(decision.execution)) throw new Error('no transact');
-  return decision.execution satisfies TransactionalExecution;
+  if (decision.action !== 'execute' || !decision.execution.transactional) throw new Error('no transaction');
+  return decision.execution;
 }
 
-const problemOf = (result: TransactionResult) => {
+/** Plays an adapter: a handler answering `response`; resolves to the settlement. */
+function answer(running: Execution, response: typeof created, ran?: () => void): Promise<Settlement> {
+  void running
+    .run(async () => {
+      ran?.();
+      running.head(response.status, response.headers);
+      running.write(response.body);
+      void running.end();
+    })
+    .catch(() => undefined);
+  return running.settled;
+}
+
+const problemOf = (result: Settlement) => {
   if (result.action !== 'respond') throw new Error('expected a replacement');
   const { type } = JSON.parse(new TextDecoder().decode(result.response.body)) as { type: string };
   return [result.response.status, type];
@@ -49,7 +61,7 @@ describe('transactional execution', () => {
   it('is offered only when the store has executeTransactionally', async () => {
     const engine = createIdempotencyEngine<null>({ store: new MemoryStore(), scope: 'global' });
     const decision = await engine.begin(request, null);
-    expect(decision.action === 'execute' && isTransactional(decision.execution)).toBe(false);
+    expect(decision.action === 'execute' && decision.execution.transactional).toBe(false);
   });
 
   it('passes the decision by the usual rules, and sends on completed or released', async () => {
@@ -61,13 +73,11 @@ describe('transactional execution', () => {
     });
     const events: string[] = [];
     const options = { onRelease: (e: { reason: string }) => events.push(`release:${e.reason}`) };
-    expect(await (await execution(store, options)).transact(async () => created)).toEqual({ action: 'send' });
+    expect(await answer(await execution(store, options), created)).toEqual({ action: 'send' });
     const second = createIdempotencyEngine<null>({ store, scope: () => 'tenant', ...options });
     const decision = await second.begin(request, null);
-    if (decision.action !== 'execute' || !isTransactional(decision.execution)) throw new Error('no transact');
-    expect(await decision.execution.transact(async () => ({ ...created, status: 503 }))).toEqual({
-      action: 'send',
-    });
+    if (decision.action !== 'execute') throw new Error('no execution');
+    expect(await answer(decision.execution, { ...created, status: 503 })).toEqual({ action: 'send' });
     expect(decisions).toEqual([
       {
         action: 'complete',
@@ -86,10 +96,11 @@ describe('transactional execution', () => {
     });
     const running = await execution(store, { onStoreFailure: (e) => failures.push(e.operation) });
     await expect(
-      running.transact(async () => {
+      running.run(async () => {
         throw new Error('handler bug');
       }),
     ).rejects.toThrow('handler bug');
+    expect(await running.settled).toEqual({ action: 'discard' });
     expect(failures).toEqual(['transaction']);
   });
 
@@ -99,16 +110,8 @@ describe('transactional execution', () => {
     });
     const running = await execution(store);
     let ran = false;
-    const result = await running.transact(async () => {
-      ran = true;
-      return created;
-    });
+    const result = await answer(running, created, () => (ran = true));
     expect([ran, ...problemOf(result)]).toEqual([false, 503, ProblemType.storeUnavailable]);
-    expect(await store.inner.claim({ key: 'x', fingerprint: 'f', leaseMs: 1000, ttlMs: 1000 })).toMatchObject(
-      {
-        outcome: 'claimed',
-      },
-    );
     const again = await createIdempotencyEngine<null>({ store, scope: 'global' }).begin(request, null);
     expect(again.action).toBe('execute');
   });
@@ -116,13 +119,14 @@ describe('transactional execution', () => {
   it('answers 409 on superseded and 503 on an outcome that does not match the decision', async () => {
     const fenced: string[] = [];
     const superseded = storeWith(async (_key, _token, run) => (await run(), 'superseded'));
-    const result = await (
-      await execution(superseded, { onFenced: (e) => fenced.push(e.operation) })
-    ).transact(async () => created);
+    const result = await answer(
+      await execution(superseded, { onFenced: (e) => fenced.push(e.operation) }),
+      created,
+    );
     expect(problemOf(result)).toEqual([409, ProblemType.requestInProgress]);
     expect(fenced).toEqual(['complete']);
-    const broken = storeWith(async (_key, _token, run) => (await run(), 'released'));
-    expect(problemOf(await (await execution(broken)).transact(async () => created))).toEqual([
+    const broken = storeWith(async (_key, _token, run) => (await run(), 'unknown' as never));
+    expect(problemOf(await answer(await execution(broken), created))).toEqual([
       503,
       ProblemType.storeUnavailable,
     ]);

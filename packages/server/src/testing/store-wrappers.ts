@@ -29,3 +29,19 @@ export function createRecordingStore(inner: IdempotencyStore): IdempotencyStore 
   }
   return store;
 }
+
+/**
+ * Wraps a store so that `claim` lands `delayMs` late (a command queued in a driver while the store
+ * was away): past `storeTimeout` the engine has already answered 503 by then.
+ */
+export function createSlowClaimStore(inner: IdempotencyStore, delayMs: number): IdempotencyStore {
+  const claim: IdempotencyStore['claim'] = (request) =>
+    new Promise((resolve) => setTimeout(resolve, delayMs)).then(() => inner.claim(request));
+  return new Proxy(inner, {
+    get(target, property) {
+      if (property === 'claim') return claim;
+      const value: unknown = Reflect.get(target, property);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}

@@ -1,10 +1,13 @@
 import { createServer } from 'node:http';
+import { pipeline } from 'node:stream';
+import timeout from 'connect-timeout';
 import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
 import express4 from 'express4';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../store/memory-store.js';
 import { runAdapterConformanceSuite } from '../../testing/conformance/suite.js';
+import { nodeStreamOf } from '../../testing/conformance/harness-support.js';
 import type { ConformanceHarness } from '../../testing/conformance/types.js';
 import { listenLocal } from '../../testing/listen.js';
 import { idempotency } from './middleware.js';
@@ -12,9 +15,15 @@ import { idempotency } from './middleware.js';
 type ExpressModule = typeof express;
 type ParserMode = 'parser-after' | 'parser-before-verify' | 'parser-before';
 
-function expressHarness(expressModule: ExpressModule, mode: ParserMode): ConformanceHarness {
+function expressHarness(
+  expressModule: ExpressModule,
+  mode: ParserMode,
+  timeoutAt: 'before' | 'after' = 'before',
+): ConformanceHarness {
   return async (app) => {
     const server: Express = expressModule();
+    const timeoutMiddleware = app.timeoutMs === undefined ? undefined : timeout(`${app.timeoutMs}ms`);
+    if (timeoutMiddleware !== undefined && timeoutAt === 'before') server.use(timeoutMiddleware);
     const parser = expressModule.text({
       type: () => true,
       ...(mode === 'parser-before-verify'
@@ -23,6 +32,7 @@ function expressHarness(expressModule: ExpressModule, mode: ParserMode): Conform
     });
     if (mode !== 'parser-after') server.use(parser);
     server.use(idempotency({ ...app.options, scope: (req) => app.scopeOf(req.headers) }));
+    if (timeoutMiddleware !== undefined && timeoutAt === 'after') server.use(timeoutMiddleware);
     if (mode === 'parser-after') server.use(parser);
     server.use((req: Request, res: Response, next: NextFunction) => {
       const body: unknown = req.body;
@@ -38,16 +48,14 @@ function expressHarness(expressModule: ExpressModule, mode: ParserMode): Conform
           res.status(result.status);
           for (const [name, value] of result.headers) res.append(name, value);
           if (result.kind === 'send') return void res.end(Buffer.from(result.body));
-          for (const chunk of result.chunks) {
-            res.write(Buffer.from(chunk));
-            await new Promise((resolve) => setTimeout(resolve, 5));
-          }
-          res.end();
+          pipeline(nodeStreamOf(result), res, (error) => error && next(error));
         })
         .catch(next);
     });
-    server.use((_error: unknown, _req: Request, res: Response, _next: NextFunction) => {
-      res.status(500).json({ error: 'internal' });
+    // As Express's own: an error after the head was sent cuts the connection.
+    server.use((error: { status?: number }, _req: Request, res: Response, next: NextFunction) => {
+      if (res.headersSent) return next(error);
+      res.status(error.status ?? 500).json({ error: 'internal' });
     });
     return listenLocal(createServer(server));
   };
@@ -60,6 +68,10 @@ runAdapterConformanceSuite(
   expressHarness(express, 'parser-before-verify'),
 );
 runAdapterConformanceSuite('express 4 (body parser after)', expressHarness(express4Module, 'parser-after'));
+runAdapterConformanceSuite(
+  'express 5 (connect-timeout after the middleware)',
+  expressHarness(express, 'parser-after', 'after'),
+);
 
 describe('express adapter', () => {
   it('fingerprints the parsed body when a parser ran before it without rawBody', async () => {

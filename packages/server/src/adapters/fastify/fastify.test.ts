@@ -1,20 +1,38 @@
 import { connect } from 'node:net';
-import { Readable } from 'node:stream';
 import { ProblemType } from '@oncely/core';
 import Fastify from 'fastify';
 import { describe, expect, it } from 'vitest';
 import { MemoryStore } from '../../store/memory-store.js';
 import { runAdapterConformanceSuite } from '../../testing/conformance/suite.js';
 import { createRecordingStore } from '../../testing/store-wrappers.js';
+import { nodeStreamOf } from '../../testing/conformance/harness-support.js';
 import type { ConformanceHarness } from '../../testing/conformance/types.js';
 import { idempotencyPlugin } from './plugin.js';
 
 const fastifyHarness: ConformanceHarness = async (app) => {
-  const server = Fastify();
+  // Closing drops the connections of handlers that never answer.
+  const server = Fastify({ forceCloseConnections: true });
+  server.addHttpMethod('MERGE', { hasBody: true });
+  const { timeoutMs } = app;
+  if (timeoutMs !== undefined) {
+    // What `handlerTimeout` does (which Fastify 5.12 cancels once a request body was read): answer 503
+    // through the error handler while the handler runs on, marking the request as connect-timeout does.
+    server.addHook('onRequest', (request, reply, done) => {
+      const timer = setTimeout(() => {
+        if (reply.sent) return;
+        Object.assign(request.raw, { timedout: true });
+        void reply.send(Object.assign(new Error('Response timeout'), { statusCode: 503 }));
+      }, timeoutMs);
+      reply.raw.once('close', () => clearTimeout(timer));
+      done();
+    });
+  }
   server.removeAllContentTypeParsers();
   server.addContentTypeParser('*', { parseAs: 'string' }, (_req, body, done) => done(null, body));
   await server.register(idempotencyPlugin, { ...app.options, scope: (req) => app.scopeOf(req.headers) });
-  server.setErrorHandler((_error, _req, reply) => reply.code(500).send({ error: 'internal' }));
+  server.setErrorHandler((error: { statusCode?: number }, _req, reply) =>
+    reply.code(error.statusCode ?? 500).send({ error: 'internal' }),
+  );
   server.all('/*', async (req, reply) => {
     const result = await app.handle({
       method: req.method,
@@ -28,17 +46,7 @@ const fastifyHarness: ConformanceHarness = async (app) => {
     for (const [name, value] of result.headers) grouped.set(name, [...(grouped.get(name) ?? []), value]);
     for (const [name, values] of grouped) reply.header(name, values.length === 1 ? values[0] : values);
     if (result.kind === 'send') return reply.send(Buffer.from(result.body));
-    const chunks = result.chunks;
-    return reply.send(
-      Readable.from(
-        (async function* () {
-          for (const chunk of chunks) {
-            yield Buffer.from(chunk);
-            await new Promise((resolve) => setTimeout(resolve, 5));
-          }
-        })(),
-      ),
-    );
+    return reply.send(nodeStreamOf(result));
   });
   const url = await server.listen({ port: 0, host: '127.0.0.1' });
   return { url, close: () => server.close() };
@@ -124,6 +132,64 @@ describe('fastify adapter', () => {
       expect(chunked).toMatch(/^HTTP\/1\.1 413 /);
       expect(chunked).toContain('65536 bytes');
       expect([runs, store.calls]).toEqual([0, []]);
+    } finally {
+      await server.close();
+    }
+  });
+
+  it('records a hijacked reply written to reply.raw, and settles one whose client left', async () => {
+    const server = Fastify({ forceCloseConnections: true });
+    await server.register(idempotencyPlugin, {
+      store: new MemoryStore(),
+      scope: 'global',
+      lease: 300,
+      storeTimeout: 50,
+    });
+    let runs = 0;
+    server.post('/raw', async (_request, reply) => {
+      runs += 1;
+      reply.hijack();
+      reply.raw.writeHead(201, { 'content-type': 'text/plain' });
+      reply.raw.end(`hijacked ${runs}`);
+    });
+    server.post('/raw-stream', async (_request, reply) => {
+      runs += 1;
+      reply.hijack();
+      reply.raw.writeHead(200, { 'content-type': 'text/plain' });
+      for (let i = 0; i < 50 && !reply.raw.destroyed; i++) {
+        reply.raw.write('x'.repeat(1024));
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      reply.raw.end();
+    });
+    const url = await server.listen({ port: 0, host: '127.0.0.1' });
+    const post = (path: string, key: string, signal?: AbortSignal) =>
+      fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'idempotency-key': key },
+        body: 'x',
+        ...(signal === undefined ? {} : { signal }),
+      });
+    try {
+      const first = await post('/raw', 'k1');
+      const replay = await post('/raw', 'k1');
+      expect([first.status, await first.text(), replay.status, await replay.text()]).toEqual([
+        201,
+        'hijacked 1',
+        201,
+        'hijacked 1',
+      ]);
+      expect(replay.headers.get('idempotent-replayed')).toBe('true');
+      const controller = new AbortController();
+      const cut = await post('/raw-stream', 'k2', controller.signal);
+      await cut.body!.getReader().read();
+      controller.abort();
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      const retry = await post('/raw-stream', 'k2');
+      expect([retry.status, ((await retry.json()) as { originalStatus: number }).originalStatus]).toEqual([
+        500, 200,
+      ]);
+      expect(runs).toBe(2);
     } finally {
       await server.close();
     }

@@ -1,15 +1,12 @@
 import { ServerResponse } from 'node:http';
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
 import { createIdempotencyEngine } from '../../engine/engine.js';
 import type { IdempotencyEngine } from '../../engine/engine.js';
-import { readKeyHeader } from '../../engine/key-header.js';
 import type { IdempotencyOptions } from '../../engine/options.js';
-import { requestTooLargeResponse } from '../../engine/problems.js';
-import { isBodyTooLarge, isTransactional } from '../../engine/types.js';
-import type { Decision, Execution, PreparedResponse } from '../../engine/types.js';
-import { keyHeaderLines } from '../node-http/key-header-lines.js';
-import { captureFastifyPayload } from './capture-payload.js';
+import { BODY_TOO_LARGE, splitTarget } from '../../engine/types.js';
+import type { Decision, Execution, Inspection, PreparedResponse } from '../../engine/types.js';
+import { recordResponse } from '../node-http/record-response.js';
 import { bodyStream, bytesOfParsedBody, readPayload } from './read-payload.js';
 import { setReplyHeaders } from './reply-headers.js';
 import { startFastifyTransaction } from './transaction.js';
@@ -30,6 +27,7 @@ declare module 'fastify' {
 
 interface RequestState {
   engine: IdempotencyEngine<FastifyRequest>;
+  inspection: Inspection;
   body?: Uint8Array;
   execution?: Execution;
   transaction?: FastifyTransaction;
@@ -38,10 +36,12 @@ interface RequestState {
 type WithState = FastifyRequest & Record<symbol, RequestState | null>;
 
 /**
- * Hooks used: `preParsing` keeps the raw body bytes (parsers only see them once), up to the smaller
- * of `maxRequestBytes` and the route's `bodyLimit` (past it: the 413 problem), `preHandler` claims
- * the key after validation (a request that fails validation never claims it), `onSend` stores the
- * outcome before it is sent. A handler error reaches `onSend` as its 5xx answer and releases the key.
+ * Hooks used: `preParsing` asks the engine what to do and keeps the raw body bytes (parsers only see
+ * them once), up to the smaller of `maxRequestBytes` and the route's `bodyLimit` (past it: the 413
+ * problem); `preHandler` claims the key after validation (a request that fails validation never
+ * claims it); the route handler is wrapped (at `onRoute`) so the engine sees when it ends. The
+ * response is recorded on `reply.raw` as it is written, hijacked replies included; in transactional
+ * mode it is held in `onSend` until the commit.
  */
 const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = async (fastify, options) => {
   const engine = createIdempotencyEngine<FastifyRequest>(options);
@@ -51,11 +51,12 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
   const kState = Symbol('oncely.fastify');
   fastify.decorateRequest(kState, null);
   const stateOf = (request: FastifyRequest): RequestState | null => (request as WithState)[kState] ?? null;
-  const setState = (request: FastifyRequest, state: RequestState): void => {
-    (request as WithState)[kState] = state;
-  };
 
-  const routeEngine = (config: Partial<FastifyIdempotencyOptions>): IdempotencyEngine<FastifyRequest> => {
+  const engineFor = (
+    config: FastifyRouteIdempotencyOptions | undefined,
+  ): IdempotencyEngine<FastifyRequest> | undefined => {
+    if (config === false) return undefined;
+    if (config === undefined) return engine;
     let found = routeEngines.get(config);
     if (found === undefined) {
       // Routes share the plugin's store unless they name their own.
@@ -65,111 +66,133 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
     return found;
   };
 
-  // Bad per-route options fail when the route is declared, not on its first request.
   fastify.addHook('onRoute', (route) => {
-    const config = route.config?.idempotency;
-    if (config !== undefined && config !== false) routeEngine(config);
+    // Bad per-route options fail when the route is declared, not on its first request.
+    if (engineFor(route.config?.idempotency) === undefined) return;
+    route.handler = trackHandler(route.handler, (request) => stateOf(request)?.execution);
   });
 
-  const engineFor = (
-    config: FastifyRouteIdempotencyOptions | undefined,
-  ): IdempotencyEngine<FastifyRequest> | undefined => {
-    if (config === false) return undefined;
-    return config === undefined ? engine : routeEngine(config);
+  /** The request's state, made on first use: what the engine decided from its head. */
+  const inspect = (request: FastifyRequest): RequestState | null => {
+    const state = stateOf(request);
+    if (state !== null) return state;
+    // A getter that builds a new object on every read: read it once.
+    const route = request.routeOptions;
+    const found = engineFor(route.config.idempotency);
+    if (found === undefined) return null;
+    const inspection = found.inspect(
+      {
+        ...splitTarget(request.url),
+        method: request.method,
+        keyHeader: request.headers['idempotency-key'],
+        headers: request.headers,
+      },
+      // Never more than Fastify itself would parse for this route.
+      route.bodyLimit,
+    );
+    const created: RequestState = { engine: found, inspection };
+    (request as WithState)[kState] = created;
+    return created;
   };
 
   // Callback style: a refused body is answered here, and `done` is then never called.
   fastify.addHook('preParsing', function idempotencyPreParsing(request, reply, payload, done) {
-    // A getter that builds a new object on every read: read it once.
-    const route = request.routeOptions;
-    const found = engineFor(route.config.idempotency);
-    if (found === undefined) return done(null, payload);
-    const state: RequestState = { engine: found };
-    setState(request, state);
-    if (!found.options.methods.has(request.method)) return done(null, payload);
+    const state = inspect(request);
     // Without a valid key the body is not ours to read: preHandler passes the request or answers 400.
-    const header = readKeyHeader(keyHeaderOf(request));
-    if (header.kind !== 'valid') return done(null, payload);
-    // Never more than Fastify itself would parse for this route.
-    const limit = Math.min(found.options.maxRequestBytes, route.bodyLimit);
-    readPayload(payload, limit, request.headers['content-length']).then(
-      (body) => {
-        if (isBodyTooLarge(body)) {
-          // The rest of the body is unread: close the connection, as Fastify does past its bodyLimit.
-          reply.header('connection', 'close');
-          return void sendPrepared(reply, requestTooLargeResponse(limit, header.key));
+    if (state === null || state.inspection.action !== 'read') return done(null, payload);
+    const { inspection } = state;
+    readPayload(payload, inspection.maxBytes, request.headers['content-length']).then(
+      async (body) => {
+        if (body !== BODY_TOO_LARGE && body instanceof Uint8Array) {
+          state.body = body;
+          // Fastify checks the bytes it parses against Content-Length through this property.
+          return done(null, bodyStream(body));
         }
-        state.body = body;
-        // Fastify checks the bytes it parses against Content-Length through this property.
-        done(null, bodyStream(body));
+        const refused = await state.engine.claim(inspection, BODY_TOO_LARGE, request);
+        // The rest of the body is unread: close the connection, as Fastify does past its bodyLimit.
+        reply.header('connection', 'close');
+        if (refused.action === 'respond') sendPrepared(reply, refused.response);
       },
       (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
     );
   });
 
-  const claimFor = async (request: FastifyRequest): Promise<Decision | undefined> => {
-    let state = stateOf(request);
-    if (state === null) {
-      const found = engineFor(request.routeOptions.config.idempotency);
-      if (found === undefined) return undefined;
-      state = { engine: found };
-      setState(request, state);
-    }
-    const url = request.url;
-    const queryStart = url.indexOf('?');
-    const { body } = state;
-    return state.engine.begin(
-      {
-        method: request.method,
-        path: queryStart === -1 ? url : url.slice(0, queryStart),
-        query: queryStart === -1 ? '' : url.slice(queryStart + 1),
-        keyHeader: keyHeaderOf(request),
-        headers: request.headers,
-        // The engine refuses a parsed body over its limit too (when preParsing did not keep the bytes).
-        readBody: async () => body ?? bytesOfParsedBody(request.body),
-      },
-      request,
-    );
+  const decide = async (request: FastifyRequest, state: RequestState): Promise<Decision> => {
+    const { inspection } = state;
+    if (inspection.action !== 'read') return inspection;
+    // The engine refuses a parsed body over its limit too (when preParsing did not keep the bytes).
+    return state.engine.claim(inspection, state.body ?? bytesOfParsedBody(request.body), request);
   };
 
   // Callback style on purpose: in transactional mode `done` is called from inside the store's
   // transaction, so the route handler runs in its async context (an async hook's continuation would not).
   fastify.addHook('preHandler', function idempotencyPreHandler(request, reply, done) {
-    claimFor(request).then(
+    const state = inspect(request);
+    if (state === null) return done();
+    decide(request, state).then(
       (decision) => {
-        if (decision === undefined || decision.action === 'pass') return done();
+        if (decision.action === 'pass') return done();
         // Answered here: a hook that replies does not call done().
         if (decision.action === 'respond') return void sendPrepared(reply, decision.response);
-        const state = stateOf(request)!;
         const { execution } = decision;
         state.execution = execution;
-        if (!isTransactional(execution)) return done();
-        state.transaction = startFastifyTransaction(execution, {
-          proceed: () => done(),
-          answer: (response) => void sendPrepared(reply, response),
-          fail: (error) => done(error instanceof Error ? error : new Error(String(error))),
+        if (!execution.transactional) {
+          recordResponse(request.raw, reply.raw, execution);
+          void execution.run(done);
+          return;
+        }
+        state.transaction = startFastifyTransaction(execution, reply, done, (response) => {
+          if (!reply.sent) sendPrepared(reply, response);
         });
       },
       (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
     );
   });
 
-  // Callback style: a request with nothing to store goes on at once, without a promise.
+  // Fastify's `handlerTimeout` answers 503 while the handler still runs (its timeout is cooperative).
+  fastify.addHook('onError', function idempotencyOnError(request, _reply, error, done) {
+    if ((error as { code?: unknown }).code === 'FST_ERR_HANDLER_TIMEOUT')
+      stateOf(request)?.execution?.timedOut();
+    done();
+  });
+
+  // Callback style: only a transactional reply has anything to do here.
   fastify.addHook('onSend', function idempotencyOnSend(request, reply, payload, done) {
-    const state = stateOf(request);
-    const pending =
-      state?.transaction !== undefined
-        ? state.transaction.settle(reply, payload)
-        : state?.execution !== undefined
-          ? captureFastifyPayload(reply, payload, state.execution)
-          : undefined;
-    if (pending === undefined) return done(null, payload);
-    pending.then(
+    const transaction = stateOf(request)?.transaction;
+    if (transaction === undefined) return done(null, payload);
+    transaction.settle(reply, payload).then(
       (sent) => done(null, sent),
       (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
     );
   });
 };
+
+/** Wraps a route handler so the engine sees when it ends (its promise, or its throw). */
+function trackHandler(
+  handler: RouteHandlerMethod,
+  executionOf: (request: FastifyRequest) => Execution | undefined,
+): RouteHandlerMethod {
+  return function idempotentRouteHandler(this: unknown, request, reply) {
+    const execution = executionOf(request);
+    if (execution === undefined) return handler.call(this as never, request, reply);
+    let result: unknown;
+    try {
+      result = handler.call(this as never, request, reply);
+    } catch (error) {
+      execution.track(Promise.reject(error));
+      throw error;
+    }
+    // A handler that returns no promise ends with its reply (a reply is a thenable, settled when sent).
+    execution.track(
+      isThenable(result) ? result : new Promise<void>((resolve, reject) => reply.then(resolve, reject)),
+    );
+    return result;
+  };
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null | undefined)?.then === 'function';
+}
 
 function sendPrepared(reply: FastifyReply, response: PreparedResponse): FastifyReply {
   // Fastify writes the head, then the body, then ends: uncorked, a Buffer body leaves in a write of
@@ -179,11 +202,6 @@ function sendPrepared(reply: FastifyReply, response: PreparedResponse): FastifyR
   setReplyHeaders(reply, response.headers);
   const { buffer, byteOffset, byteLength } = response.body;
   return reply.send(Buffer.from(buffer, byteOffset, byteLength));
-}
-
-/** The key header; headersDistinct shows a repeated header line by line (`inject()` requests lack it). */
-function keyHeaderOf(request: FastifyRequest): string | string[] | undefined {
-  return keyHeaderLines(request.raw);
 }
 
 /** The Fastify plugin (wrapped with `fastify-plugin`, so its hooks cover the routes of the parent). */

@@ -1,5 +1,6 @@
 import { Readable } from 'node:stream';
 import { BODY_TOO_LARGE } from '../../engine/types.js';
+import { collectBody } from '../node-http/collect-body.js';
 import type { BodyTooLarge } from '../../engine/types.js';
 
 const encoder = new TextEncoder();
@@ -16,44 +17,7 @@ export function readPayload(
   if (declared !== undefined && /^\d+$/.test(declared) && Number(declared) > limit) {
     return Promise.resolve(BODY_TOO_LARGE);
   }
-  return new Promise<Buffer | BodyTooLarge>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = (): void => {
-      payload.off('data', onData);
-      payload.off('end', onEnd);
-      payload.off('error', onError);
-      payload.off('close', onClose);
-    };
-    const onData = (chunk: Buffer | string): void => {
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
-      size += bytes.byteLength;
-      if (size > limit) {
-        cleanup();
-        payload.pause();
-        chunks.length = 0;
-        resolve(BODY_TOO_LARGE);
-        return;
-      }
-      chunks.push(bytes);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error): void => {
-      cleanup();
-      reject(error);
-    };
-    const onClose = (): void => {
-      cleanup();
-      reject(new Error('The request was aborted before its body was read.'));
-    };
-    payload.on('data', onData);
-    payload.on('end', onEnd);
-    payload.on('error', onError);
-    payload.on('close', onClose);
-  });
+  return collectBody(payload, limit, { pull: false });
 }
 
 function noRead(): void {

@@ -1,7 +1,6 @@
 import { Readable } from 'node:stream';
 import type { FastifyReply } from 'fastify';
-import type { CapturedResponse, PreparedResponse, TransactionalExecution } from '../../engine/types.js';
-import { isStreamingContentType } from '../web/streaming.js';
+import type { Execution, PreparedResponse, Settlement } from '../../engine/types.js';
 import { setReplyHeaders } from './reply-headers.js';
 
 /** A transactional execution in flight between `preHandler` and `onSend`. */
@@ -14,97 +13,74 @@ export interface FastifyTransaction {
  * Transactional mode on Fastify: `proceed` (the `preHandler` hook's `done`) is called from inside the
  * store's transaction, so the route handler runs in its async context; the payload reaches `onSend`,
  * is read in full and held until the commit. A handler error becomes the error handler's 5xx payload,
- * which rolls back and releases. Routes that hijack the reply bypass `onSend`: do not combine them
- * with a transactional store.
+ * which rolls back and releases. A reply that never reaches `onSend` (hijacked, connection closed)
+ * is rolled back once the handler ended, or at `maxExecution`.
  */
 export function startFastifyTransaction(
-  execution: TransactionalExecution,
-  hook: {
-    /** Lets Fastify run the route handler (the hook's `done()`). */
-    proceed: () => void;
-    /** Answers from the hook: the transaction failed before the handler ran. */
-    answer: (response: PreparedResponse) => void;
-    /** Hands an error to Fastify before the handler ran (the hook's `done(error)`). */
-    fail: (error: unknown) => void;
-  },
+  execution: Execution,
+  reply: FastifyReply,
+  proceed: () => void,
+  answer: (response: PreparedResponse) => void,
 ): FastifyTransaction {
   let proceeded = false;
-  let report!: (captured: CapturedResponse) => void;
-  let fail!: (error: unknown) => void;
-  const captured = new Promise<CapturedResponse>((resolve, reject) => {
-    report = resolve;
-    fail = reject;
+  let inOnSend = false;
+  reply.raw.once('close', () => execution.close());
+  execution
+    .run(() => {
+      proceeded = true;
+      proceed();
+    })
+    .catch(() => undefined);
+  // Before the handler ran (the transaction could not begin), or when the reply never reached onSend
+  // (given up at maxExecution), nothing else would answer.
+  void execution.settled.then((settlement) => {
+    const unanswered = !proceeded || (!inOnSend && !reply.sent);
+    if (unanswered && settlement.action === 'respond') answer(settlement.response);
   });
-  const outcome = execution.transact(() => {
-    proceeded = true;
-    hook.proceed();
-    return captured;
-  });
-  // After the handler ran, settle() (in onSend) observes the outcome; before, nothing else would.
-  outcome.then(
-    (result) => {
-      if (!proceeded && result.action === 'respond') hook.answer(result.response);
-    },
-    (error: unknown) => {
-      if (!proceeded) hook.fail(error);
-    },
-  );
   return {
     async settle(reply, payload) {
-      let held: HeldPayload;
+      inOnSend = true;
+      let held: { payload: unknown; ended: Promise<Settlement> | undefined };
       try {
-        held = await holdPayload(reply, payload, execution.maxResponseBytes);
+        held = await holdPayload(reply, payload, execution);
       } catch (error) {
-        fail(error);
-        await outcome.catch(() => undefined);
+        execution.cancel();
         throw error;
       }
-      report(held.captured);
-      const result = await outcome;
-      if (result.action === 'send') return held.payload;
+      // Settled, or (the answer of a timeout while the handler still runs) to be settled later.
+      const settlement = await (held.ended ?? execution.settled);
+      if (settlement.action !== 'respond') return held.payload;
       if (held.payload instanceof Readable) held.payload.destroy();
-      return replacePayload(reply, result.response);
+      return replacePayload(reply, settlement.response);
     },
   };
 }
 
-interface HeldPayload {
-  captured: CapturedResponse;
-  payload: unknown;
-}
-
+/** Reports the payload to `execution` (read in full, unless an event stream) and returns it to send. */
 async function holdPayload(
   reply: FastifyReply,
   payload: unknown,
-  maxResponseBytes: number,
-): Promise<HeldPayload> {
-  const captured = (
-    body: Uint8Array | null,
-    notReplayable?: CapturedResponse['notReplayable'],
-  ): CapturedResponse => {
-    const headers: Array<[string, string | number | readonly string[]]> = [];
-    for (const [name, value] of Object.entries(reply.getHeaders()))
-      if (value !== undefined) headers.push([name, value]);
-    const result: CapturedResponse = { status: reply.statusCode, headers, body };
-    if (notReplayable !== undefined) result.notReplayable = notReplayable;
-    return result;
-  };
-  if (payload === null || payload === undefined) return { captured: captured(new Uint8Array(0)), payload };
-  let body: Uint8Array;
-  if (typeof payload === 'string' || payload instanceof Uint8Array) {
-    body = typeof payload === 'string' ? Buffer.from(payload) : payload;
-  } else if (!(payload instanceof Readable) || isStreamingContentType(reply.getHeader('content-type'))) {
-    // An event stream flows after the commit; whatever produces it then runs outside the transaction.
-    return { captured: captured(null, 'stream'), payload };
-  } else {
+  execution: Execution,
+): Promise<{ payload: unknown; ended: Promise<Settlement> | undefined }> {
+  const headers: Array<[string, string | number | readonly string[]]> = [];
+  for (const [name, value] of Object.entries(reply.getHeaders())) {
+    if (value !== undefined) headers.push([name, value]);
+  }
+  execution.head(reply.statusCode, headers);
+  // An event stream commits at its head and flows after the commit, outside the transaction.
+  if (!execution.keepsBody && payload instanceof Readable) return { payload, ended: execution.end() };
+  let body: Uint8Array | undefined;
+  if (typeof payload === 'string') body = Buffer.from(payload);
+  else if (payload instanceof Uint8Array) body = payload;
+  else if (payload instanceof Readable) {
     const chunks: Buffer[] = [];
     for await (const chunk of payload)
       chunks.push(typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer));
     body = Buffer.concat(chunks);
     payload = body;
   }
-  const kept = body.byteLength > maxResponseBytes ? captured(null, 'oversize') : captured(body);
-  return { captured: kept, payload };
+  if (body !== undefined) execution.write(body, typeof payload === 'string');
+  return { payload, ended: execution.end() };
 }
 
 function replacePayload(reply: FastifyReply, response: PreparedResponse): Buffer {

@@ -1,6 +1,7 @@
 import { runAdapterConformanceSuite } from '../../testing/conformance/suite.js';
 import type { ConformanceHarness } from '../../testing/conformance/types.js';
-import { serveFetch, toTestResponse } from '../hono/hono.test.js';
+import { webResponseOf } from '../../testing/conformance/harness-support.js';
+import { serveFetch } from '../../testing/serve-fetch.js';
 import { withIdempotency } from './with-idempotency.js';
 
 const fetchHarness: ConformanceHarness = async (app) => {
@@ -14,14 +15,25 @@ const fetchHarness: ConformanceHarness = async (app) => {
         body: await request.text(),
       });
       if (result.kind === 'throw') throw result.error;
-      return toTestResponse(result);
+      return webResponseOf(result);
     },
     { ...app.options, scope: (request) => app.scopeOf(request.headers) },
   );
+  // A timeout wrapped around the idempotent handler: it answers 503 while the handler runs on.
+  const timed =
+    app.timeoutMs === undefined
+      ? handler
+      : (request: Request) =>
+          Promise.race([
+            handler(request),
+            new Promise<Response>((resolve) =>
+              setTimeout(() => resolve(Response.json({ error: 'timeout' }, { status: 503 })), app.timeoutMs),
+            ),
+          ]);
   // What Next.js, Bun or Deno do when a route handler throws: a bare 500.
   return serveFetch(async (request) => {
     try {
-      return await handler(request);
+      return await timed(request);
     } catch {
       return Response.json({ error: 'internal' }, { status: 500 });
     }

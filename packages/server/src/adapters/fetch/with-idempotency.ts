@@ -1,8 +1,6 @@
 import { createIdempotencyEngine } from '../../engine/engine.js';
 import type { IdempotencyOptions } from '../../engine/options.js';
-import { isTransactional } from '../../engine/types.js';
-import { captureWebResponse, toWebResponse } from '../web/capture-web-response.js';
-import { transactWebResponse } from '../web/hold-web-response.js';
+import { carryOutWeb } from '../web/execute-web.js';
 import { toEngineRequest } from '../web/web-request.js';
 
 /** Options of {@link withIdempotency}; `scope` receives the `Request`. */
@@ -16,7 +14,9 @@ export type FetchHandler<Args extends unknown[] = []> = (
 
 /**
  * Wraps a `Request → Response` handler so each idempotency key runs it once. Extra arguments (a
- * Next.js route context, a worker's `env`) are passed through.
+ * Next.js route context, a worker's `env`) are passed through. The handler is followed to its end:
+ * wrap a timeout around `withIdempotency`, not inside it, so the key is settled by the handler's own
+ * answer.
  *
  * @example
  * export const POST = withIdempotency(createPayment, { store, scope: (req) => req.headers.get('x-api-key') ?? 'anonymous' });
@@ -28,21 +28,6 @@ export function withIdempotency<Args extends unknown[] = []>(
   const engine = createIdempotencyEngine<Request>(options);
   return async function idempotentHandler(request: Request, ...args: Args): Promise<Response> {
     const decision = await engine.begin(toEngineRequest(request), request);
-    if (decision.action === 'pass') return handler(request, ...args);
-    if (decision.action === 'respond') return toWebResponse(decision.response);
-    const { execution } = decision;
-    // Transactional mode: the handler runs inside the store's transaction, its body is read before
-    // the commit and nothing is returned until then. A handler error is rethrown after the rollback.
-    if (isTransactional(execution)) {
-      return transactWebResponse(execution, async () => handler(request, ...args));
-    }
-    let response: Response;
-    try {
-      response = await handler(request, ...args);
-    } catch (error) {
-      await execution.fail(error);
-      throw error;
-    }
-    return captureWebResponse(response, execution);
+    return carryOutWeb(decision, async () => handler(request, ...args));
   };
 }

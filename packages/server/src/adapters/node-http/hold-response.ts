@@ -1,33 +1,48 @@
-import type { OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import type { CapturedResponse, PreparedResponse } from '../../engine/types.js';
-import { isStreamingContentType } from '../web/streaming.js';
+import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
+import type { Execution, PreparedResponse, Settlement } from '../../engine/types.js';
 import { headerEntries, setWriteHeadHeaders, toBuffer } from './response-parts.js';
 import { sendPrepared } from './send-prepared.js';
-
-/** A response whose every part (status, headers, body) is held back until the transaction settles. */
-export interface HeldResponse {
-  /**
-   * Resolves once the handler ended the response, or started an event stream (whose end may never
-   * come: it is reported at once, not replayable).
-   */
-  readonly done: Promise<CapturedResponse>;
-  /** Sends what the handler wrote; a running event stream then flows on directly. */
-  send(): void;
-  /** Drops what the handler wrote and answers `response` instead; later handler writes are ignored. */
-  replace(response: PreparedResponse): void;
-  /** Drops what the handler wrote and hands `res` back untouched, for an error handler to answer. */
-  discard(): void;
-}
 
 type Callback = (error?: Error | null) => void;
 type Method = (this: ServerResponse, ...args: unknown[]) => unknown;
 
 /**
- * Transactional mode: holds back the whole response, because nothing may reach the client before the
- * commit (a superseded transaction's response describes writes that were rolled back). The body is
- * buffered in full, whatever `maxResponseBytes`; past that size it is sent but not kept for replay.
+ * Transactional mode on node responses (Express, node:http): runs `invoke` (the handler) through
+ * `execution` with the whole response held back, because nothing may reach the client before the
+ * commit (a superseded transaction's response describes writes that were rolled back). Once the claim
+ * settled, sends what the handler wrote (an event stream then flows on), or the engine's problem
+ * instead. Rejects with the handler's error after the rollback, with `res` handed back untouched so
+ * the caller's error handling answers as without transactions.
  */
-export function holdResponse(res: ServerResponse, maxResponseBytes: number): HeldResponse {
+export async function transactResponse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  execution: Execution,
+  invoke: () => unknown,
+): Promise<void> {
+  const held = holdResponse(res, execution);
+  res.once('close', () => execution.close());
+  const ran = execution.run(invoke);
+  // Awaited below, once the claim says what to send.
+  ran.catch(() => undefined);
+  // Settled, or (the response ended while a timed-out handler still runs) to be settled later.
+  const settlement = await Promise.race([execution.settled, held.ended]);
+  if (settlement.action === 'send') held.send();
+  else if (settlement.action === 'respond') held.replace(settlement.response, req);
+  else held.discard();
+  await ran;
+}
+
+interface HeldResponse {
+  /** Resolves once the handler ended the response, to what `execution.end()` said. */
+  readonly ended: Promise<Settlement>;
+  send(): void;
+  replace(response: PreparedResponse, req: IncomingMessage): void;
+  discard(): void;
+}
+
+/** Holds every part of `res` (status, headers, body) and reports it to `execution` as it is written. */
+function holdResponse(res: ServerResponse, execution: Execution): HeldResponse {
   // Patched below and put back before anything is sent: always called with `this` set to `res`.
   /* eslint-disable @typescript-eslint/unbound-method */
   const original = {
@@ -42,33 +57,29 @@ export function holdResponse(res: ServerResponse, maxResponseBytes: number): Hel
   let size = 0;
   let headFlushed = false;
   let ended = false;
-  let streaming = false;
-  let report!: (captured: CapturedResponse) => void;
-  const done = new Promise<CapturedResponse>((resolve) => (report = resolve));
-
-  const checkStream = (): void => {
-    if (streaming || !isStreamingContentType(res.getHeader('content-type'))) return;
-    streaming = true;
-    report({
-      status: res.statusCode,
-      headers: headerEntries(res),
-      body: null,
-      notReplayable: 'stream',
-    });
+  let headed = false;
+  let markEnded!: (settlement: Promise<Settlement>) => void;
+  const ended$ = new Promise<Settlement>((resolve) => (markEnded = resolve));
+  const head = (): void => {
+    if (headed) return;
+    headed = true;
+    execution.head(res.statusCode, headerEntries(res));
   };
   const hold = (chunk: unknown, encoding: unknown, callback: unknown): void => {
+    head();
     if (typeof callback === 'function') callbacks.push(callback as Callback);
     const buffer = toBuffer(chunk, encoding);
     if (buffer === undefined) return;
-    // Copy: the handler may reuse its buffer after write() returns.
-    chunks.push(Buffer.from(buffer));
-    size += buffer.byteLength;
+    // Copy: the handler may reuse its buffer after write() returns. The execution shares the copy.
+    const copy = Buffer.from(buffer);
+    chunks.push(copy);
+    size += copy.byteLength;
+    execution.write(copy, true);
   };
   const lastCallback = (args: unknown[]): unknown => {
     const last = args[args.length - 1];
     return typeof last === 'function' ? last : undefined;
   };
-
   res.writeHead = function writeHead(this: ServerResponse, statusCode: number, ...rest: unknown[]) {
     this.statusCode = statusCode;
     if (typeof rest[0] === 'string') this.statusMessage = rest[0];
@@ -77,15 +88,14 @@ export function holdResponse(res: ServerResponse, maxResponseBytes: number): Hel
       rest.find((arg) => typeof arg === 'object' && arg !== null) as
         OutgoingHttpHeaders | Array<string | string[]> | undefined,
     );
-    checkStream();
+    head();
     return this;
   };
   res.flushHeaders = function flushHeaders(this: ServerResponse) {
     headFlushed = true;
-    checkStream();
+    head();
   };
   res.write = function write(this: ServerResponse, chunk: unknown, ...rest: unknown[]) {
-    checkStream();
     hold(chunk, typeof rest[0] === 'string' ? rest[0] : undefined, lastCallback(rest));
     return true;
   } as ServerResponse['write'];
@@ -93,25 +103,14 @@ export function holdResponse(res: ServerResponse, maxResponseBytes: number): Hel
     if (ended) return this;
     ended = true;
     const [chunk, encoding] = args;
-    checkStream();
     hold(
       typeof chunk === 'function' ? undefined : chunk,
       typeof encoding === 'string' ? encoding : undefined,
       lastCallback(args),
     );
-    if (!streaming) {
-      const body = Buffer.concat(chunks, size);
-      const captured: CapturedResponse = {
-        status: this.statusCode,
-        headers: headerEntries(this),
-        body: size > maxResponseBytes ? null : body,
-      };
-      if (size > maxResponseBytes) captured.notReplayable = 'oversize';
-      report(captured);
-    }
+    markEnded(execution.end());
     return this;
   } as ServerResponse['end'];
-
   const restore = (): void => {
     Object.assign(res, original);
   };
@@ -135,9 +134,8 @@ export function holdResponse(res: ServerResponse, maxResponseBytes: number): Hel
     res.statusCode = 200;
     res.statusMessage = '';
   };
-
   return {
-    done,
+    ended: ended$,
     send() {
       restore();
       const held = Buffer.concat(chunks, size);
@@ -146,6 +144,7 @@ export function holdResponse(res: ServerResponse, maxResponseBytes: number): Hel
       const afterWrite = (error?: Error | null): void => {
         for (const callback of pending) callback(error);
       };
+      if (res.destroyed) return afterWrite();
       if (ended) {
         (original.end as Method).call(res, held, afterWrite);
         return;
@@ -155,10 +154,10 @@ export function holdResponse(res: ServerResponse, maxResponseBytes: number): Hel
       else if (headFlushed) res.flushHeaders();
       if (held.byteLength === 0) afterWrite();
     },
-    replace(response) {
+    replace(response, req) {
       restore();
       clear();
-      sendPrepared(res, response);
+      sendPrepared(res, response, req);
       for (const callback of callbacks.splice(0)) queueMicrotask(() => callback());
       ignoreLaterWrites();
     },

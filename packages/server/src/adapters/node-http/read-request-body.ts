@@ -1,5 +1,6 @@
 import type { IncomingMessage } from 'node:http';
-import { BODY_TOO_LARGE } from '../../engine/types.js';
+import { BODY_TOO_LARGE, isBodyTooLarge } from '../../engine/types.js';
+import { collectBody } from './collect-body.js';
 import type { BodyTooLarge } from '../../engine/types.js';
 
 const encoder = new TextEncoder();
@@ -65,53 +66,8 @@ function bytesOfParsedBody(body: unknown): Uint8Array {
   }
 }
 
-function readAndRestore(req: IncomingMessage, maxBytes: number): Promise<Uint8Array | BodyTooLarge> {
-  return new Promise<Uint8Array | BodyTooLarge>((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    const cleanup = (): void => {
-      req.off('readable', onReadable);
-      req.off('end', onEnd);
-      req.off('error', onError);
-      req.off('close', onClose);
-    };
-    const onReadable = (): void => {
-      let chunk: unknown;
-      while ((chunk = req.read()) !== null) {
-        const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Buffer);
-        size += bytes.byteLength;
-        if (size > maxBytes) {
-          // Stop here: what was read is dropped, the rest stays unread (the stream is left paused).
-          cleanup();
-          chunks.length = 0;
-          resolve(refuse(req));
-          return;
-        }
-        chunks.push(bytes);
-      }
-      // `complete` turns true once the whole message arrived; then the final read() above found the
-      // end, and `end` is due on the next tick unless data is put back first.
-      if (!req.complete) return;
-      cleanup();
-      const bytes = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
-      if (bytes.byteLength > 0) req.unshift(bytes);
-      resolve(bytes);
-    };
-    const onEnd = (): void => {
-      cleanup();
-      resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size));
-    };
-    const onError = (error: Error): void => {
-      cleanup();
-      reject(error);
-    };
-    const onClose = (): void => {
-      cleanup();
-      reject(new Error('The request was aborted before its body was read.'));
-    };
-    req.on('readable', onReadable);
-    req.on('end', onEnd);
-    req.on('error', onError);
-    req.on('close', onClose);
-  });
+async function readAndRestore(req: IncomingMessage, maxBytes: number): Promise<Uint8Array | BodyTooLarge> {
+  // Pulled, so the bytes can be put back (`unshift`) before `end` for whatever reads the body next.
+  const body = await collectBody(req, maxBytes, { pull: true, arrived: () => req.complete });
+  return isBodyTooLarge(body) ? refuse(req) : body;
 }

@@ -19,6 +19,12 @@ export const DISCARD_MAX_MS = 5000;
  * never kept, within {@link DISCARD_MAX_BYTES} and {@link DISCARD_MAX_MS}, and the connection closes.
  */
 export function sendPrepared(res: ServerResponse, response: PreparedResponse, req?: IncomingMessage): void {
+  if (!isAnswerable(res)) {
+    // Someone else answered first (a timeout middleware): a second answer would throw. A response
+    // left half-written can only be cut.
+    if (!res.writableEnded) res.destroy();
+    return;
+  }
   res.statusCode = response.status;
   const grouped = new Map<string, string[]>();
   for (const [name, value] of response.headers) {
@@ -39,6 +45,11 @@ export function sendPrepared(res: ServerResponse, response: PreparedResponse, re
   // the request did, since Node closes a `Connection: close` socket as soon as the response ends.
   res.write(body);
   discardThenEnd(req, res);
+}
+
+/** Whether nothing was sent on `res` yet, so it can still carry an answer. */
+export function isAnswerable(res: ServerResponse): boolean {
+  return !res.headersSent && !res.writableEnded && !res.destroyed;
 }
 
 function discardThenEnd(req: IncomingMessage, res: ServerResponse): void {

@@ -1,6 +1,9 @@
 import { createServer } from 'node:http';
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { pipeline } from 'node:stream';
+import timeout from 'connect-timeout';
 import { runAdapterConformanceSuite } from '../../testing/conformance/suite.js';
+import { nodeStreamOf } from '../../testing/conformance/harness-support.js';
 import type { ConformanceHarness } from '../../testing/conformance/types.js';
 import { listenLocal } from '../../testing/listen.js';
 import { withIdempotency } from './with-idempotency.js';
@@ -24,15 +27,25 @@ const nodeHarness: ConformanceHarness = async (app) => {
       res.statusCode = result.status;
       for (const [name, value] of result.headers) res.appendHeader(name, value);
       if (result.kind === 'send') return void res.end(Buffer.from(result.body));
-      for (const chunk of result.chunks) {
-        res.write(Buffer.from(chunk));
-        await new Promise((resolve) => setTimeout(resolve, 5));
-      }
-      res.end();
+      await new Promise<void>((resolve, reject) =>
+        pipeline(nodeStreamOf(result), res, (error) => (error ? reject(error) : resolve())),
+      );
     },
     { ...app.options, scope: (req) => app.scopeOf(req.headers) },
   );
-  return listenLocal(createServer(listener));
+  if (app.timeoutMs === undefined) return listenLocal(createServer(listener));
+  // connect-timeout in front of the listener: it answers 503 and marks `req.timedout`.
+  const withTimeout = timeout(`${app.timeoutMs}ms`);
+  return listenLocal(
+    createServer((req: IncomingMessage, res: ServerResponse) =>
+      withTimeout(req as never, res as never, (error?: unknown) => {
+        if (error === undefined) return listener(req, res);
+        if (res.headersSent) return void res.destroy();
+        res.statusCode = (error as { status?: number }).status ?? 500;
+        res.end('{"error":"timeout"}');
+      }),
+    ),
+  );
 };
 
 runAdapterConformanceSuite('node:http (withIdempotency)', nodeHarness);

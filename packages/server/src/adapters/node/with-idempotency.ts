@@ -1,11 +1,8 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createIdempotencyEngine } from '../../engine/engine.js';
 import type { IdempotencyOptions } from '../../engine/options.js';
-import { isTransactional } from '../../engine/types.js';
-import { captureResponse } from '../node-http/capture-response.js';
+import { carryOut } from '../node-http/execute.js';
 import { toEngineRequest } from '../node-http/node-request.js';
-import { sendPrepared } from '../node-http/send-prepared.js';
-import { transactResponse } from '../node-http/transact-response.js';
 
 /** A node:http request listener, sync or async. */
 export type NodeRequestListener = (req: IncomingMessage, res: ServerResponse) => unknown;
@@ -22,7 +19,8 @@ export interface NodeIdempotencyOptions extends IdempotencyOptions<IncomingMessa
 
 /**
  * Wraps a node:http request listener so each idempotency key runs it once. The listener still reads
- * the request body itself: the bytes are put back after fingerprinting.
+ * the request body itself: the bytes are put back after fingerprinting. A listener that returns a
+ * promise is followed to its end; one that returns nothing counts as done when its response ends.
  *
  * @example
  * http.createServer(withIdempotency(listener, { store, scope: 'global' })).listen(3000);
@@ -36,25 +34,7 @@ export function withIdempotency(
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const decision = await engine.begin(toEngineRequest(req), req);
-    if (decision.action === 'respond') return sendPrepared(res, decision.response, req);
-    if (decision.action === 'pass') {
-      await listener(req, res);
-      return;
-    }
-    const { execution } = decision;
-    if (isTransactional(execution)) {
-      // Transactional mode: the listener runs inside the store's transaction; the whole response
-      // waits for the commit. Its errors come back after the rollback, for `onError`.
-      await transactResponse(res, execution, () => listener(req, res));
-      return;
-    }
-    captureResponse(res, execution);
-    try {
-      await listener(req, res);
-    } catch (error) {
-      await execution.fail(error);
-      throw error;
-    }
+    await carryOut(req, res, decision, () => listener(req, res));
   }
 
   return function idempotentListener(req: IncomingMessage, res: ServerResponse): void {
@@ -69,6 +49,7 @@ export function withIdempotency(
 }
 
 function answerInternalError(_error: unknown, _req: IncomingMessage, res: ServerResponse): void {
+  if (res.writableEnded) return;
   if (res.headersSent) {
     res.destroy();
     return;

@@ -1,7 +1,11 @@
 import { BODY_TOO_LARGE } from '../../engine/types.js';
 import type { BodyTooLarge, EngineRequest } from '../../engine/types.js';
+import { concat } from './web-response.js';
 
-/** Describes a Web `Request` to the engine. The body is read from a clone, so the handler still has it. */
+/**
+ * Describes a Web `Request` to the engine. The body is read from a clone, so the handler still has it.
+ * The key header is the value the runtime joined from its lines (see `readKeyHeader`).
+ */
 export function toEngineRequest(request: Request): EngineRequest {
   const url = new URL(request.url);
   return {
@@ -39,12 +43,5 @@ async function readWebBody(request: Request, maxBytes: number): Promise<Uint8Arr
     }
     chunks.push(value);
   }
-  if (chunks.length === 1) return chunks[0]!;
-  const bytes = new Uint8Array(size);
-  let offset = 0;
-  for (const chunk of chunks) {
-    bytes.set(chunk, offset);
-    offset += chunk.byteLength;
-  }
-  return bytes;
+  return concat(chunks);
 }

@@ -54,6 +54,24 @@ async function route(
     return { kind: 'stream', status: 200, headers: [['content-type', 'text/plain; charset=utf-8']], chunks };
   }
   if (path.startsWith('/empty')) return { kind: 'send', status: 204, headers: [], body: new Uint8Array(0) };
+  if (path.startsWith('/download') || path.startsWith('/cut')) {
+    // 64 KiB in 1 KiB chunks, 10 ms apart: long enough for a client to leave in the middle.
+    const chunks = Array.from({ length: 64 }, (_, i) => encoder.encode(String(i % 10).repeat(1024)));
+    const failAfter = path.startsWith('/cut') ? { failAfter: 3 } : {};
+    return {
+      kind: 'stream',
+      status: 200,
+      headers: [['content-type', 'text/plain']],
+      chunks,
+      delayMs: 10,
+      ...failAfter,
+    };
+  }
+  if (path.startsWith('/stuck-first')) {
+    // The first execution never ends (a hung handler); the ones after it answer at once.
+    if (count === 1) await new Promise<never>(() => undefined);
+    return json(201, { count });
+  }
   return json(201, { count, body: request.body, url: request.url, note: 'héllo €' }, [
     ['location', '/things/42'],
     ['etag', '"v1"'],
@@ -74,6 +92,8 @@ export interface RunningApp {
   url: string;
   /** Handler executions so far for paths starting with `prefix` (all when omitted). */
   count(prefix?: string): number;
+  /** Handler executions that have ended so far (returned or thrown). */
+  finished(prefix?: string): number;
   close(): Promise<void>;
 }
 
@@ -85,22 +105,30 @@ export async function startApp(
   harness: ConformanceHarness,
   options: ConformanceApp['options'],
   beforeRoute?: (path: string) => void,
+  timeoutMs?: number,
 ): Promise<RunningApp> {
   const executions: string[] = [];
+  const ended: string[] = [];
   const maxResponseBytes = options.maxResponseBytes ?? 1_048_576;
   const server = await harness({
+    ...(timeoutMs === undefined ? {} : { timeoutMs }),
     options,
     scopeOf: (headers) => readHeader(headers, 'x-tenant') ?? 'anonymous',
     handle: async (request) => {
       const path = request.url.split('?', 1)[0]!;
       executions.push(path);
       beforeRoute?.(path);
-      return route(request, executions.filter((p) => p === path).length, maxResponseBytes);
+      try {
+        return await route(request, executions.filter((p) => p === path).length, maxResponseBytes);
+      } finally {
+        ended.push(path);
+      }
     },
   });
   return {
     url: server.url,
     count: (prefix = '/') => executions.filter((path) => path.startsWith(prefix)).length,
+    finished: (prefix = '/') => ended.filter((path) => path.startsWith(prefix)).length,
     close: () => server.close(),
   };
 }

@@ -127,6 +127,21 @@ export function describeTransactionalConformance(name: string, harness: Conforma
         expect(app.count()).toBe(1);
       }));
 
+    it('rolls back a run past maxExecution, answers 503 and frees the key for a retry', () =>
+      withApp({ maxExecution: 450, lease: 300, storeTimeout: 50 }, async (app, store) => {
+        const k = key();
+        const first = await send(app.url, '/stuck-first', { key: k });
+        expect([first.status, first.json().type, first.headers.get('retry-after')]).toEqual([
+          503,
+          ProblemType.storeUnavailable,
+          '1',
+        ]);
+        const retry = await send(app.url, '/stuck-first', { key: k });
+        expect([retry.status, retry.json()]).toEqual([201, { count: 2 }]);
+        // The first run's write was rolled back; only the retry's committed.
+        expect(store.committed).toEqual(['/stuck-first']);
+      }));
+
     it('sends an oversized response whole after the commit, and keeps it unreplayable', () =>
       withApp({ maxResponseBytes: 4096 }, async (app, store) => {
         const k = key();

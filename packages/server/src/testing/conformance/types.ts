@@ -14,12 +14,18 @@ export interface ConformanceRequest {
 export type ConformanceResponse =
   /** Answer at once: status, headers (repeat a name to send it twice), body. */
   | { kind: 'send'; status: number; headers: ReadonlyArray<readonly [string, string]>; body: Uint8Array }
-  /** Stream the body in chunks, a few ms apart, without a Content-Length. */
+  /**
+   * Stream the body in chunks, `delayMs` apart (default 5), without a Content-Length, the way the
+   * framework streams (node: `stream.pipeline` into the response; Web: a `ReadableStream` body). With
+   * `failAfter`, the stream errors after that many chunks (the framework's error path follows).
+   */
   | {
       kind: 'stream';
       status: number;
       headers: ReadonlyArray<readonly [string, string]>;
       chunks: readonly Uint8Array[];
+      delayMs?: number;
+      failAfter?: number;
     }
   /** Throw from the route handler; the framework's error handling answers (a 500 without a stack). */
   | { kind: 'throw'; error: Error };
@@ -32,6 +38,12 @@ export interface ConformanceApp {
   scopeOf(headers: HeaderSource): string;
   /** The route behind the adapter, for every method and path. */
   handle(request: ConformanceRequest): Promise<ConformanceResponse>;
+  /**
+   * When set, mount the framework's usual timeout so that it answers (503 or 504) after this many ms
+   * while the handler runs on: connect-timeout (Express, node:http), Fastify's `handlerTimeout`,
+   * `hono/timeout` above the idempotency middleware, a timeout wrapped around the fetch handler.
+   */
+  timeoutMs?: number;
 }
 
 /** A server the harness started on 127.0.0.1 (port 0). */
@@ -43,7 +55,8 @@ export interface ConformanceServer {
 
 /**
  * Starts the adapter under test with `app` behind it: mount the adapter with
- * `{ ...app.options, scope: (req) => app.scopeOf(headersOf(req)) }`, route every method and path to
- * `app.handle`, and answer handler errors with a 500 that holds no stack trace.
+ * `{ ...app.options, scope: (req) => app.scopeOf(headersOf(req)) }`, route every method (MERGE too) and
+ * path to `app.handle`, answer handler errors with a 500 that holds no stack trace, and mount a timeout
+ * when `app.timeoutMs` is set.
  */
 export type ConformanceHarness = (app: ConformanceApp) => Promise<ConformanceServer>;
