@@ -5,7 +5,11 @@ import { defaultFingerprint } from './fingerprint.js';
 import type { Fingerprint } from './fingerprint.js';
 import { HOOK_NAMES } from './hooks.js';
 import type { IdempotencyHooks } from './hooks.js';
+import { normalizeKeySource } from './key-source.js';
+import type { KeySource, ResolvedKeySource } from './key-source.js';
 import { normalizeReplayHeaders } from './replay-headers.js';
+import { normalizeShouldStore } from './should-store.js';
+import type { ShouldStore } from './should-store.js';
 
 /** Bounded wait for an in-flight duplicate, instead of answering 409 at once. */
 export interface WaitOptions {
@@ -34,6 +38,12 @@ export interface IdempotencyOptions<Req> extends IdempotencyHooks {
    * @default new MemoryStore()
    */
   store?: IdempotencyStore | undefined;
+  /**
+   * Where the key comes from: another header (`{ header: 'PayPal-Request-Id' }`, read by the same rules),
+   * or a function of the request and its raw body bytes (a webhook's event id), see {@link KeySource}.
+   * @default { header: 'Idempotency-Key' }
+   */
+  key?: KeySource<Req> | undefined;
   /**
    * Answer 400 when a configured method arrives without a key, instead of running it unprotected.
    * @default false
@@ -102,6 +112,13 @@ export interface IdempotencyOptions<Req> extends IdempotencyHooks {
    */
   replayServerErrors?: boolean | undefined;
   /**
+   * Decides per first response whether its key is kept (`'store'`), released so a retry runs again
+   * (`'release'`), or kept without the body (`'store-without-body'`); `undefined` leaves it to the
+   * default rules. Sees the status and headers once they are final. See {@link ShouldStore}.
+   * @default the default rules
+   */
+  shouldStore?: ShouldStore | undefined;
+  /**
    * What to do when the store fails: `'fail-closed'` answers 503 and does not run the handler;
    * `'fail-open'` runs it unprotected and reports it through `onStoreFailure`.
    * @default 'fail-closed'
@@ -124,6 +141,7 @@ export interface ResolvedWait {
 export interface ResolvedIdempotencyOptions<Req> {
   scope: 'global' | ((request: Req) => string | Promise<string>);
   store: IdempotencyStore;
+  key: ResolvedKeySource<Req>;
   required: boolean;
   /** The configured methods, or `'unsafe'`: every method but the safe ones. */
   methods: ReadonlySet<string> | 'unsafe';
@@ -136,6 +154,7 @@ export interface ResolvedIdempotencyOptions<Req> {
   maxRequestBytes: number;
   replayHeaders: ReadonlySet<string>;
   replayServerErrors: boolean;
+  shouldStore: ShouldStore | undefined;
   onStoreError: 'fail-closed' | 'fail-open';
   storeTimeout: number;
   hooks: IdempotencyHooks;
@@ -212,6 +231,7 @@ export function normalizeIdempotencyOptions<Req>(
   return {
     scope,
     store: store ?? new MemoryStore(),
+    key: normalizeKeySource<Req>(options.key),
     required,
     methods: methodSet,
     ttl,
@@ -235,6 +255,7 @@ export function normalizeIdempotencyOptions<Req>(
     ),
     replayHeaders: normalizeReplayHeaders(options.replayHeaders),
     replayServerErrors,
+    shouldStore: normalizeShouldStore(options.shouldStore),
     onStoreError,
     storeTimeout,
     hooks,
