@@ -57,13 +57,12 @@ export function normalizeKeySource<Req>(value: unknown): ResolvedKeySource<Req> 
   if (typeof value === 'function') {
     return { kind: 'function', read: value as (request: Req, body: Uint8Array) => unknown };
   }
-  const header = typeof value === 'object' && value !== null ? (value as { header?: unknown }).header : value;
-  if (typeof header !== 'string' || !FIELD_NAME.test(header) || typeof value !== 'object') {
-    throw invalidOptionError(
-      typeof header === 'string' ? 'key.header' : 'key',
-      typeof header === 'string' ? header : value,
-      "{ header: 'Header-Name' } (an HTTP field name) or a function of the request",
-    );
+  if (typeof value !== 'object' || value === null) {
+    throw invalidOptionError('key', value, "{ header: 'Header-Name' } or a function of the request");
+  }
+  const { header } = value as { header?: unknown };
+  if (typeof header !== 'string' || !FIELD_NAME.test(header)) {
+    throw invalidOptionError('key.header', header, 'an HTTP field name, such as PayPal-Request-Id');
   }
   return { kind: 'header', name: header, isDefault: header.toLowerCase() === 'idempotency-key' };
 }
