@@ -29,6 +29,12 @@ function timeout(ms: number): Middleware {
   };
 }
 
+/** A node server for `koa` (its callback returns a promise node:http does not await). */
+function serverOf(koa: Koa): ReturnType<typeof createServer> {
+  const callback = koa.callback();
+  return createServer((req, res) => void callback(req, res));
+}
+
 function koaHarness(parser: 'before' | 'after'): ConformanceHarness {
   return async (app) => {
     const koa = new Koa();
@@ -51,7 +57,7 @@ function koaHarness(parser: 'before' | 'after'): ConformanceHarness {
       for (const [name, value] of result.headers) ctx.append(name, value);
       ctx.body = result.kind === 'send' ? Buffer.from(result.body) : nodeStreamOf(result);
     });
-    return listenLocal(createServer(koa.callback()));
+    return listenLocal(serverOf(koa));
   };
 }
 
@@ -78,7 +84,7 @@ describe('koa adapter', () => {
       }),
     );
     koa.use((ctx) => void (ctx.body = 'ran'));
-    const { url, close } = await listenLocal(createServer(koa.callback()));
+    const { url, close } = await listenLocal(serverOf(koa));
     try {
       const answer = await fetch(`${url}/x`, {
         method: 'POST',
@@ -107,7 +113,7 @@ describe('koa adapter', () => {
       ctx.status = 200;
       ctx.body = { received: (ctx.request.body as { id: string }).id, runs };
     });
-    const { url, close } = await listenLocal(createServer(koa.callback()));
+    const { url, close } = await listenLocal(serverOf(koa));
     try {
       const deliver = () =>
         fetch(`${url}/webhooks`, {
