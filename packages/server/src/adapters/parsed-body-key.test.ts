@@ -49,12 +49,12 @@ describe('a key from the body the framework parsed', () => {
       honoIdempotency({
         store: new MemoryStore(),
         scope: 'global',
-        key: async (c) => ((await c.req.json()) as { id?: string }).id,
+        key: async (c) => (await c.req.json<{ id?: string }>()).id,
       }),
     );
     let runs = 0;
     hono.post('/webhooks', async (c) =>
-      c.json({ id: ((await c.req.json()) as { id: string }).id, runs: ++runs }),
+      c.json({ id: (await c.req.json<{ id: string }>()).id, runs: ++runs }),
     );
     const served = await serveFetch(hono.fetch);
     try {
