@@ -37,8 +37,9 @@ export interface IdempotencyEngine<Req> {
   inspect(request: RequestHead, bodyLimit?: number): Inspection;
   /**
    * Step two: answers 413 for a body over the limit (before anything is claimed), else resolves the
-   * scope, fingerprints and claims (DESIGN "Server", first match wins). Throws only when the user's
-   * `scope` or `fingerprint` function throws or returns nonsense; store failures are answered.
+   * key (when a `key` function reads it from the request), the scope, fingerprints and claims (DESIGN
+   * "Server", first match wins). Throws only when the user's `key`, `scope` or `fingerprint` function
+   * throws or returns nonsense; store failures are answered.
    */
   claim(keyed: KeyedRequest, body: Uint8Array | BodyTooLarge, frameworkRequest: Req): Promise<Decision>;
   /** Both steps, for an adapter that reads the body through `request.readBody`. */
