@@ -43,6 +43,8 @@ const worker = new Worker<Order>(env.QUEUE!, async (job) => chargeOrder(job.data
   // A killed worker's job is found stalled and handed to another worker after about this long.
   lockDuration: leaseMs,
   stalledInterval: leaseMs / 2,
+  // A loaded machine may also miss a lock renewal before the kill: one more stall is not a failure.
+  maxStalledCount: 5,
 });
 await worker.waitUntilReady();
 process.stdout.write('ready\n');
