@@ -6,6 +6,7 @@ export default defineConfig({
     'src/express.ts',
     'src/fastify.ts',
     'src/hono.ts',
+    'src/koa.ts',
     'src/fetch.ts',
     'src/node.ts',
     'src/testing.ts',

@@ -3,6 +3,13 @@
 export { ProblemType, isOncelyError } from '@oncely/core';
 export type { ProblemTypeUri } from '@oncely/core';
 export type { IdempotencyOptions, WaitOptions } from './engine/options.js';
+export type { KeySource } from './engine/key-source.js';
+export type { ResponseSummary, ShouldStore, StoreDecision } from './engine/should-store.js';
+// Idempotent functions: jobs, queue consumers, webhooks; the same engine as the HTTP adapters.
+export { idempotent } from './function/idempotent.js';
+export type { IdempotentOptions } from './function/options.js';
+export { IdempotentCallError, isIdempotentCallError } from './function/errors.js';
+export type { IdempotentCallErrorCode } from './function/errors.js';
 export type { IdempotencyEvent, IdempotencyHooks } from './engine/hooks.js';
 export { computeStoreKey, defaultFingerprint } from './engine/fingerprint.js';
 export type { Fingerprint, FingerprintInput } from './engine/fingerprint.js';

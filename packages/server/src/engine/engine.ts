@@ -1,7 +1,7 @@
 import { OncelyError, ProblemType, describeValue } from '@oncely/core';
-import type { ClaimResult, StoredResponse } from '../store/types.js';
+import type { StoredResponse } from '../store/types.js';
+import { claimKey } from './claim-key.js';
 import { invalidScopeError } from './errors.js';
-import { createExecution } from './execution.js';
 import {
   canonicalQuery,
   computeStoreKey,
@@ -10,13 +10,11 @@ import {
   storeKeySync,
 } from './fingerprint.js';
 import type { FingerprintInput } from './fingerprint.js';
-import { emit } from './hooks.js';
 import type { IdempotencyEvent } from './hooks.js';
-import { readKeyHeader } from './key-header.js';
+import { keyProblemResponse, readKeyFromHead, readKeyFromRequest } from './key-source.js';
 import { normalizeIdempotencyOptions, protectsMethod } from './options.js';
 import type { IdempotencyOptions, ResolvedIdempotencyOptions } from './options.js';
 import { RETRY_AFTER_SECONDS, problemResponse, requestTooLargeResponse } from './problems.js';
-import { callStore } from './store-call.js';
 import { isBodyTooLarge } from './types.js';
 import type {
   BodyTooLarge,
@@ -39,8 +37,9 @@ export interface IdempotencyEngine<Req> {
   inspect(request: RequestHead, bodyLimit?: number): Inspection;
   /**
    * Step two: answers 413 for a body over the limit (before anything is claimed), else resolves the
-   * scope, fingerprints and claims (DESIGN "Server", first match wins). Throws only when the user's
-   * `scope` or `fingerprint` function throws or returns nonsense; store failures are answered.
+   * key (when a `key` function reads it from the request), the scope, fingerprints and claims (DESIGN
+   * "Server", first match wins). Throws only when the user's `key`, `scope` or `fingerprint` function
+   * throws or returns nonsense; store failures are answered.
    */
   claim(keyed: KeyedRequest, body: Uint8Array | BodyTooLarge, frameworkRequest: Req): Promise<Decision>;
   /** Both steps, for an adapter that reads the body through `request.readBody`. */
@@ -52,7 +51,7 @@ const PASS: Decision & Inspection = { action: 'pass' };
 /** Builds the engine once per adapter: options are validated here, not per request. */
 export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): IdempotencyEngine<Req> {
   const resolved = normalizeIdempotencyOptions(options);
-  const { store, hooks, methods, storeTimeout, maxRequestBytes } = resolved;
+  const { methods, maxRequestBytes, key: keySource } = resolved;
 
   async function resolveScope(request: Req): Promise<string> {
     if (resolved.scope === 'global') return 'global';
@@ -78,31 +77,17 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
   function inspect(request: RequestHead, bodyLimit = Number.POSITIVE_INFINITY): Inspection {
     if (!protectsMethod(methods, request.method)) return PASS;
     const method = request.method.toUpperCase();
-    const header = readKeyHeader(request.keyHeader);
-    if (header.kind === 'missing') {
-      if (!resolved.required) return PASS;
-      return {
-        action: 'respond',
-        response: problemResponse(ProblemType.keyMissing, {
-          detail: `${method} requests to this endpoint need an Idempotency-Key header.`,
-        }),
-        replayed: false,
-      };
+    const maxBytes = Math.min(maxRequestBytes, bodyLimit);
+    // A key a function finds (in the body, perhaps) is known once the body was read: see claimKeyed.
+    if (keySource.kind === 'function') {
+      return { action: 'read', maxBytes, idempotencyKey: undefined, method, head: request };
     }
-    if (header.kind === 'invalid') {
-      return {
-        action: 'respond',
-        response: problemResponse(ProblemType.keyInvalid, { detail: header.detail }),
-        replayed: false,
-      };
+    const header = readKeyFromHead(keySource, request);
+    if (header.kind === 'missing' && !resolved.required) return PASS;
+    if (header.kind !== 'valid') {
+      return { action: 'respond', response: keyProblemResponse(header, method, keySource), replayed: false };
     }
-    return {
-      action: 'read',
-      maxBytes: Math.min(maxRequestBytes, bodyLimit),
-      idempotencyKey: header.key,
-      method,
-      head: request,
-    };
+    return { action: 'read', maxBytes, idempotencyKey: header.key, method, head: request };
   }
 
   async function claimKeyed(
@@ -110,10 +95,18 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
     body: Uint8Array | BodyTooLarge,
     frameworkRequest: Req,
   ): Promise<Decision> {
-    const { idempotencyKey, method, head } = keyed;
+    const { method, head } = keyed;
     // Bounded: a body over the limit is refused before it is held, so nothing is claimed or stored.
     if (isBodyTooLarge(body) || body.byteLength > keyed.maxBytes) {
-      return respond(requestTooLargeResponse(keyed.maxBytes, idempotencyKey));
+      return respond(requestTooLargeResponse(keyed.maxBytes, keyed.idempotencyKey));
+    }
+    let { idempotencyKey } = keyed;
+    if (idempotencyKey === undefined) {
+      if (keySource.kind !== 'function') throw new TypeError('A keyed request without its key.');
+      const found = await readKeyFromRequest(keySource.read, frameworkRequest, body);
+      if (found.kind === 'missing' && !resolved.required) return PASS;
+      if (found.kind !== 'valid') return respond(keyProblemResponse(found, method, keySource));
+      idempotencyKey = found.key;
     }
     const scope = resolved.scope === 'global' ? 'global' : await resolveScope(frameworkRequest);
     const storeKey = storeKeySync(scope, idempotencyKey) ?? (await computeStoreKey(scope, idempotencyKey));
@@ -129,24 +122,18 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
     return claimKeyed(inspection, await request.readBody(inspection.maxBytes), frameworkRequest);
   }
 
+  /** The engine's one state machine ({@link claimKey}), its outcomes answered over HTTP. */
   async function claim(event: IdempotencyEvent, fingerprint: string): Promise<Decision> {
-    const { wait } = resolved;
-    const deadline = wait === false ? 0 : Date.now() + wait.timeoutMs;
     const { idempotencyKey } = event;
-    for (;;) {
-      let result;
-      try {
-        result = await callStore(
-          'claim',
-          storeTimeout,
-          () =>
-            store.claim({ key: event.storeKey, fingerprint, leaseMs: resolved.lease, ttlMs: resolved.ttl }),
-          (late) => undoLateClaim(event, late),
-        );
-      } catch (error) {
-        const failOpen = resolved.onStoreError === 'fail-open';
-        emit(hooks.onStoreFailure, { ...event, operation: 'claim', error, failOpen });
-        if (failOpen) return PASS;
+    const claimed = await claimKey(resolved, event, fingerprint);
+    switch (claimed.outcome) {
+      case 'claimed':
+        return { action: 'execute', execution: claimed.execution };
+      case 'completed':
+        return replay(event, claimed.response);
+      case 'fail-open':
+        return PASS;
+      case 'unavailable':
         return respond(
           problemResponse(
             ProblemType.storeUnavailable,
@@ -154,63 +141,26 @@ export function createIdempotencyEngine<Req>(options: IdempotencyOptions<Req>): 
             [['retry-after', RETRY_AFTER_SECONDS]],
           ),
         );
-      }
-      switch (result.outcome) {
-        case 'claimed':
-          if (hooks.onClaim !== undefined) {
-            emit(hooks.onClaim, { ...event, fencingToken: result.fencingToken, takeover: result.takeover });
-          }
-          if (result.takeover) emit(hooks.onTakeover, { ...event, fencingToken: result.fencingToken });
-          return {
-            action: 'execute',
-            execution: createExecution(resolved, event, result.fencingToken),
-          };
-        case 'completed':
-          return replay(event, result.record.response);
-        case 'mismatch':
-          emit(hooks.onMismatch, event);
-          return respond(
-            problemResponse(ProblemType.keyReused, {
-              detail: 'This Idempotency-Key was already used with a different method, path, query or body.',
-              idempotencyKey,
-            }),
-          );
-        case 'in_progress': {
-          const remaining = deadline - Date.now();
-          if (remaining > 0) {
-            await sleep(Math.min(wait === false ? 0 : wait.pollMs, remaining));
-            continue;
-          }
-          emit(hooks.onConflict, { ...event, retryAfterMs: result.retryAfterMs });
-          return respond(
-            problemResponse(
-              ProblemType.requestInProgress,
-              { detail: 'A request with this Idempotency-Key is still being processed.', idempotencyKey },
-              [['retry-after', RETRY_AFTER_SECONDS]],
-            ),
-          );
-        }
-        default:
-          throw new OncelyError(
-            'ERR_ONCELY_INVALID_STORE_RESULT',
-            `The store's claim() returned an unknown outcome: ${describeValue((result as { outcome?: unknown }).outcome)}.`,
-          );
-      }
+      case 'mismatch':
+        return respond(
+          problemResponse(ProblemType.keyReused, {
+            detail: 'This Idempotency-Key was already used with a different method, path, query or body.',
+            idempotencyKey,
+          }),
+        );
+      case 'in_progress':
+        return respond(
+          problemResponse(
+            ProblemType.requestInProgress,
+            { detail: 'A request with this Idempotency-Key is still being processed.', idempotencyKey },
+            [['retry-after', RETRY_AFTER_SECONDS]],
+          ),
+        );
     }
-  }
-
-  /** A claim answered 503 ("not run") that lands later owns a key nobody runs: release it. */
-  function undoLateClaim(event: IdempotencyEvent, late: ClaimResult): void {
-    if (late.outcome !== 'claimed') return;
-    const token = late.fencingToken;
-    callStore('release', storeTimeout, () => store.release(event.storeKey, token)).catch((error: unknown) =>
-      emit(hooks.onStoreFailure, { ...event, operation: 'release', error, failOpen: false }),
-    );
   }
 
   function replay(event: IdempotencyEvent, response: StoredResponse): Decision {
     const { status, headers, body } = response;
-    if (hooks.onReplay !== undefined) emit(hooks.onReplay, { ...event, status, replayable: body !== null });
     if (body === null) {
       return respond(
         problemResponse(
@@ -247,8 +197,4 @@ function checkFingerprint(value: unknown): string {
 
 function respond(response: PreparedResponse, replayed = false): Decision {
   return { action: 'respond', response, replayed };
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

@@ -5,6 +5,12 @@ export const ServerErrorCode = {
   invalidScope: 'ERR_ONCELY_INVALID_SCOPE',
   storeUnavailable: 'ERR_ONCELY_STORE_UNAVAILABLE',
   storeTimeout: 'ERR_ONCELY_STORE_TIMEOUT',
+  // Errors of idempotent functions (see `idempotent()`).
+  inProgress: 'ERR_ONCELY_IN_PROGRESS',
+  keyReused: 'ERR_ONCELY_KEY_REUSED',
+  resultNotSerializable: 'ERR_ONCELY_RESULT_NOT_SERIALIZABLE',
+  resultNotReplayable: 'ERR_ONCELY_RESULT_NOT_REPLAYABLE',
+  argumentsNotSerializable: 'ERR_ONCELY_ARGUMENTS_NOT_SERIALIZABLE',
 } as const;
 
 /** The `scope` function returned something other than a non-empty string. */

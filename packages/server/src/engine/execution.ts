@@ -8,6 +8,8 @@ import { nextStep } from './settle.js';
 import type { HandlerState, Step } from './settle.js';
 import { completeClaim, extendClaim, releaseClaim } from './claim-store.js';
 import type { ClaimedKey } from './claim-store.js';
+import { decideStore } from './should-store.js';
+import type { StoreDecision } from './should-store.js';
 import { TransactionBridge } from './transaction.js';
 import type { Execution, ResponseHeaders, Settlement } from './types.js';
 
@@ -45,6 +47,7 @@ class Claim implements Execution {
   #handlerError: unknown;
   #response: 'open' | 'ended' | 'closed' = 'open';
   #timedOut = false;
+  #decision: StoreDecision | undefined;
   /** `held`: the heartbeat stopped, the claim waits for its lease to run out (or a late end). */
   #phase: 'open' | 'held' | 'settling' | 'settled' = 'open';
   #extending = false;
@@ -125,7 +128,13 @@ class Claim implements Execution {
   }
 
   head(status: number, headers: ResponseHeaders): void {
-    if (this.#recorder.head(status, headers)) this.#evaluate();
+    if (!this.#recorder.head(status, headers)) return;
+    const { shouldStore } = this.#options;
+    if (shouldStore !== undefined) {
+      this.#decision = decideStore(shouldStore, status, headers);
+      if (this.#decision === 'store-without-body') this.#recorder.decline();
+    }
+    this.#evaluate();
   }
 
   write(chunk: Uint8Array, owned = false): void {
@@ -182,6 +191,7 @@ class Claim implements Execution {
       committed: this.#recorder.headed && !(this.transactional && this.#response === 'closed'),
       status: this.#recorder.status,
       notReplayable: this.#recorder.notReplayable,
+      decision: this.#decision,
       handler: this.#handler,
       timedOut: this.#timedOut,
       transactional: this.transactional,

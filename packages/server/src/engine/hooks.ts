@@ -34,10 +34,12 @@ export interface IdempotencyHooks {
   onFenced?: Hook<IdempotencyEvent & { fencingToken: number; operation: 'complete' | 'release' | 'extend' }>;
   /**
    * A first response was completed without its body: larger than `maxResponseBytes`, an event stream,
-   * or cut short (`incomplete`: the connection closed before its end, or another party answered while
-   * the handler ran).
+   * cut short (`incomplete`: the connection closed before its end, or another party answered while
+   * the handler ran), or `declined` by `shouldStore`.
    */
-  onOversize?: Hook<IdempotencyEvent & { status: number; reason: 'oversize' | 'stream' | 'incomplete' }>;
+  onOversize?: Hook<
+    IdempotencyEvent & { status: number; reason: 'oversize' | 'stream' | 'incomplete' | 'declined' }
+  >;
   /**
    * The engine stopped extending a claim whose handler may still run: it ran past `maxExecution`, or
    * its response ended (`timed-out`: a timeout middleware answered) or closed (`closed`) where the

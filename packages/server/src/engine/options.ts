@@ -6,7 +6,11 @@ import type { Fingerprint } from './fingerprint.js';
 import { HOOK_NAMES } from './hooks.js';
 import type { IdempotencyHooks } from './hooks.js';
 import { MAX_TTL_MS, duration, isStore, normalizeMethods, normalizeWait } from './option-values.js';
+import { normalizeKeySource } from './key-source.js';
+import type { KeySource, ResolvedKeySource } from './key-source.js';
 import { normalizeReplayHeaders } from './replay-headers.js';
+import { normalizeShouldStore } from './should-store.js';
+import type { ShouldStore } from './should-store.js';
 
 /** Bounded wait for an in-flight duplicate, instead of answering 409 at once. */
 export interface WaitOptions {
@@ -35,6 +39,12 @@ export interface IdempotencyOptions<Req> extends IdempotencyHooks {
    * @default new MemoryStore()
    */
   store?: IdempotencyStore | undefined;
+  /**
+   * Where the key comes from: another header (`{ header: 'PayPal-Request-Id' }`, read by the same rules),
+   * or a function of the request and its raw body bytes (a webhook's event id), see {@link KeySource}.
+   * @default { header: 'Idempotency-Key' }
+   */
+  key?: KeySource<Req> | undefined;
   /**
    * Answer 400 when a configured method arrives without a key, instead of running it unprotected.
    * @default false
@@ -103,6 +113,13 @@ export interface IdempotencyOptions<Req> extends IdempotencyHooks {
    */
   replayServerErrors?: boolean | undefined;
   /**
+   * Decides per first response whether its key is kept (`'store'`), released so a retry runs again
+   * (`'release'`), or kept without the body (`'store-without-body'`); `undefined` leaves it to the
+   * default rules. Sees the status and headers once they are final. See {@link ShouldStore}.
+   * @default the default rules
+   */
+  shouldStore?: ShouldStore | undefined;
+  /**
    * What to do when the store fails: `'fail-closed'` answers 503 and does not run the handler;
    * `'fail-open'` runs it unprotected and reports it through `onStoreFailure`.
    * @default 'fail-closed'
@@ -125,6 +142,7 @@ export interface ResolvedWait {
 export interface ResolvedIdempotencyOptions<Req> {
   scope: 'global' | ((request: Req) => string | Promise<string>);
   store: IdempotencyStore;
+  key: ResolvedKeySource<Req>;
   required: boolean;
   /** The configured methods, or `'unsafe'`: every method but the safe ones. */
   methods: ReadonlySet<string> | 'unsafe';
@@ -137,6 +155,7 @@ export interface ResolvedIdempotencyOptions<Req> {
   maxRequestBytes: number;
   replayHeaders: ReadonlySet<string>;
   replayServerErrors: boolean;
+  shouldStore: ShouldStore | undefined;
   onStoreError: 'fail-closed' | 'fail-open';
   storeTimeout: number;
   hooks: IdempotencyHooks;
@@ -196,6 +215,7 @@ export function normalizeIdempotencyOptions<Req>(
   return {
     scope,
     store: store ?? new MemoryStore(),
+    key: normalizeKeySource<Req>(options.key),
     required,
     methods: methodSet,
     ttl,
@@ -219,6 +239,7 @@ export function normalizeIdempotencyOptions<Req>(
     ),
     replayHeaders: normalizeReplayHeaders(options.replayHeaders),
     replayServerErrors,
+    shouldStore: normalizeShouldStore(options.shouldStore),
     onStoreError,
     storeTimeout,
     hooks,

@@ -28,12 +28,15 @@ export function problemResponse(
  * 413 for a request body over `maxRequestBytes`: the handler did not run and nothing was stored. The
  * same body can only get the same answer, so SDKs that read the hint are told not to retry.
  */
-export function requestTooLargeResponse(maxRequestBytes: number, idempotencyKey: string): PreparedResponse {
+export function requestTooLargeResponse(
+  maxRequestBytes: number,
+  idempotencyKey: string | undefined,
+): PreparedResponse {
   return problemResponse(
     ProblemType.requestTooLarge,
     {
       detail: `The request body is larger than the ${maxRequestBytes} bytes accepted with an Idempotency-Key; the request was not run.`,
-      idempotencyKey,
+      ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
     },
     [['x-should-retry', 'false']],
   );

@@ -57,6 +57,11 @@ export class ResponseRecorder {
     this.#chunks.push(owned ? chunk : chunk.slice());
   }
 
+  /** Stops keeping the body: `shouldStore` keeps this response without it. */
+  decline(): void {
+    if (this.#notReplayable === undefined) this.#drop('declined');
+  }
+
   /** Marks the body as cut short, unless it was already not kept for another reason. */
   cut(): void {
     if (this.#notReplayable === undefined) this.#drop('incomplete');

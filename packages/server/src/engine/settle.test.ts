@@ -7,6 +7,7 @@ const facts = (overrides: Partial<ExecutionFacts>): ExecutionFacts => ({
   committed: true,
   status: 201,
   notReplayable: undefined,
+  decision: undefined,
   handler: 'untracked',
   timedOut: false,
   transactional: false,

@@ -1,4 +1,5 @@
 import { RELEASED_STATUSES } from './decide.js';
+import type { StoreDecision } from './should-store.js';
 
 /** What is known of the handler: untracked (its end cannot be seen), running, or how it ended. */
 export type HandlerState = 'untracked' | 'running' | 'returned' | 'threw';
@@ -11,7 +12,9 @@ export interface ExecutionFacts {
   committed: boolean;
   status: number;
   /** Why the body is not kept, if it is not. */
-  notReplayable: 'oversize' | 'stream' | 'incomplete' | undefined;
+  notReplayable: 'oversize' | 'stream' | 'incomplete' | 'declined' | undefined;
+  /** What the app's `shouldStore` decided for this response; `undefined`: the default rules. */
+  decision: StoreDecision | undefined;
   handler: HandlerState;
   /** A timeout middleware marked the request: its answer went out while the handler may still run. */
   timedOut: boolean;
@@ -37,14 +40,18 @@ export type Step = 'wait' | 'complete' | 'cut' | 'release' | 'hold';
  * handler's end where the adapter sees it, and is held until its lease runs out where it does not.
  */
 export function nextStep(facts: ExecutionFacts): Step {
-  const keep = facts.committed && !isReleasedStatus(facts.status, facts.replayServerErrors);
+  const keep =
+    facts.committed &&
+    (facts.decision === undefined
+      ? !isReleasedStatus(facts.status, facts.replayServerErrors)
+      : facts.decision !== 'release');
   const handlerDone = facts.handler === 'returned' || facts.handler === 'threw';
   switch (facts.response) {
     case 'open':
-      // An event stream may never end, and an oversize body will not be kept whatever follows: settle
-      // now (not in transactional mode, whose commit must wait for the handler's last write).
+      // An event stream may never end, and an oversize or declined body will not be kept whatever
+      // follows: settle now (not in transactional mode, whose commit must wait for the handler's last write).
       if (keep && facts.notReplayable === 'stream') return 'complete';
-      if (keep && facts.notReplayable === 'oversize' && !facts.transactional) return 'complete';
+      if (keep && facts.notReplayable !== undefined && !facts.transactional) return 'complete';
       // The handler failed before anything went out: release (the framework answers its error).
       if (facts.handler === 'threw' && !facts.committed) return 'release';
       return 'wait';

@@ -51,10 +51,10 @@ export interface PreparedResponse {
 
 /**
  * Why a first response's body was not kept for replay: larger than `maxResponseBytes`, an event
- * stream, or cut short (the connection closed before its end, or another party answered while the
- * handler ran, e.g. a timeout middleware).
+ * stream, cut short (the connection closed before its end, or another party answered while the
+ * handler ran, e.g. a timeout middleware), or declined by `shouldStore` (`'store-without-body'`).
  */
-export type NotReplayableReason = 'oversize' | 'stream' | 'incomplete';
+export type NotReplayableReason = 'oversize' | 'stream' | 'incomplete' | 'declined';
 
 /** Response headers as a framework hands them over; the engine keeps the allowed ones. */
 export type ResponseHeaders = Iterable<readonly [string, string | number | readonly string[]]>;
@@ -84,7 +84,8 @@ export interface KeyedRequest {
   readonly action: 'read';
   /** Largest body to read; past it, hand `BODY_TOO_LARGE` to `claim` (the 413 answer). */
   readonly maxBytes: number;
-  readonly idempotencyKey: string;
+  /** `undefined` when a function finds the key (the `key` option): it is read once the body is. */
+  readonly idempotencyKey: string | undefined;
   /** Upper-case method. */
   readonly method: string;
   readonly head: RequestHead;

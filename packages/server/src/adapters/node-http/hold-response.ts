@@ -33,7 +33,7 @@ export async function transactResponse(
   await ran;
 }
 
-interface HeldResponse {
+export interface HeldResponse {
   /** Resolves once the handler ended the response, to what `execution.end()` said. */
   readonly ended: Promise<Settlement>;
   send(): void;
@@ -42,7 +42,7 @@ interface HeldResponse {
 }
 
 /** Holds every part of `res` (status, headers, body) and reports it to `execution` as it is written. */
-function holdResponse(res: ServerResponse, execution: Execution): HeldResponse {
+export function holdResponse(res: ServerResponse, execution: Execution): HeldResponse {
   // Patched below and put back before anything is sent: always called with `this` set to `res`.
   /* eslint-disable @typescript-eslint/unbound-method */
   const original = {

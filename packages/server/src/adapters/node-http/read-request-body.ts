@@ -28,7 +28,8 @@ export function readRequestBody(req: IncomingMessage, maxBytes: number): Promise
     rawBody,
     body,
     _body: parsed,
-  } = req as IncomingMessage & { rawBody?: unknown; body?: unknown; _body?: unknown };
+    // Through unknown: body parsers' typings (`@koa/bodyparser`) declare `rawBody: string` globally.
+  } = req as unknown as { rawBody?: unknown; body?: unknown; _body?: unknown };
   if (rawBody instanceof Uint8Array) return Promise.resolve(rawBody);
   if (parsed === true || req.readableEnded) return Promise.resolve(bytesOfParsedBody(body));
   if (declaredLength(req) > maxBytes) return Promise.resolve(refuse(req));
@@ -55,7 +56,8 @@ function declaredLength(req: IncomingMessage): number {
   return Number(value);
 }
 
-function bytesOfParsedBody(body: unknown): Uint8Array {
+/** The bytes a parsed body stands for: a Buffer or string as is, anything else as JSON. */
+export function bytesOfParsedBody(body: unknown): Uint8Array {
   if (body instanceof Uint8Array) return body;
   if (typeof body === 'string') return encoder.encode(body);
   if (body === undefined || body === null) return new Uint8Array(0);

@@ -17,10 +17,15 @@ const PROBE_HEADER = 'x-oncely-capture';
  * `setHeader()` was called, Node merges the headers passed to `writeHead()` into those `getHeaders()`
  * returns (documented), so when none was set yet a header is set and removed at once.
  */
-export function recordResponse(req: IncomingMessage, res: ServerResponse, execution: Execution): void {
+export function recordResponse(
+  req: IncomingMessage,
+  res: ServerResponse,
+  execution: Execution,
+  answeredElsewhere?: () => boolean,
+): void {
   // Patched below: always called with `this` set to `res`.
   /* eslint-disable @typescript-eslint/unbound-method */
-  const recording = new Recording(req, execution, res.write as Method, res.end as Method);
+  const recording = new Recording(req, execution, res.write as Method, res.end as Method, answeredElsewhere);
   /* eslint-enable @typescript-eslint/unbound-method */
   if (res.getHeaderNames().length === 0 && !res.headersSent) {
     res.setHeader(PROBE_HEADER, '1');
@@ -46,6 +51,8 @@ class Recording {
     readonly execution: Execution,
     readonly originalWrite: Method,
     readonly originalEnd: Method,
+    /** The framework's own sign that this answer is not the handler's (Koa: ended before `next()` was). */
+    readonly answeredElsewhere: (() => boolean) | undefined,
   ) {}
 
   write(res: ServerResponse, args: unknown[]): unknown {
@@ -61,7 +68,9 @@ class Recording {
     this.#ended = true;
     this.#feed(res, typeof args[0] === 'function' ? undefined : args[0], args[1]);
     // connect-timeout's mark: its answer goes out while the handler still runs.
-    if ((this.req as { timedout?: unknown }).timedout === true) this.execution.timedOut();
+    if ((this.req as { timedout?: unknown }).timedout === true || this.answeredElsewhere?.() === true) {
+      this.execution.timedOut();
+    }
     const finish = (): void => void this.originalEnd.apply(res, args);
     this.execution.end().then(finish, finish);
   }

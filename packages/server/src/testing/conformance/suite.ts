@@ -6,6 +6,7 @@ import { rawRequest } from '../raw-http.js';
 import { createFailingStore, createHangingStore, createRecordingStore } from '../store-wrappers.js';
 import { allBytes, send, sendRawBody, startApp } from './app.js';
 import { describeLifecycleConformance } from './lifecycle-suite.js';
+import { describeOptionsConformance } from './options-suite.js';
 import { describeTransactionalConformance } from './transactional-suite.js';
 import type { Answer, RunningApp } from './app.js';
 import type { ConformanceApp, ConformanceHarness } from './types.js';
@@ -415,4 +416,5 @@ export function runAdapterConformanceSuite(name: string, harness: ConformanceHar
 
   describeLifecycleConformance(name, harness);
   describeTransactionalConformance(name, harness);
+  describeOptionsConformance(name, harness);
 }

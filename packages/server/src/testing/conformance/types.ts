@@ -1,4 +1,5 @@
 import type { HeaderSource } from '@oncely/core';
+import type { KeySource } from '../../engine/key-source.js';
 import type { IdempotencyOptions } from '../../engine/options.js';
 
 /** A request as the framework handed it to the route, body read as text by the framework. */
@@ -32,8 +33,11 @@ export type ConformanceResponse =
 
 /** The framework-neutral app the suite runs on each adapter. */
 export interface ConformanceApp {
-  /** Adapter options, except `scope`: the harness scopes by {@link ConformanceApp.scopeOf}. */
-  options: Omit<IdempotencyOptions<never>, 'scope'>;
+  /**
+   * Adapter options, except `scope`: the harness scopes by {@link ConformanceApp.scopeOf}. A `key`
+   * function reads only the body bytes, so it suits every framework's request type.
+   */
+  options: Omit<IdempotencyOptions<never>, 'scope' | 'key'> & { key?: KeySource<unknown> | undefined };
   /** The scope of a request, from its headers. */
   scopeOf(headers: HeaderSource): string;
   /** The route behind the adapter, for every method and path. */
