@@ -9,6 +9,7 @@ export default defineConfig({
     'src/fetch.ts',
     'src/node.ts',
     'src/testing.ts',
+    'src/otel.ts',
   ],
   format: ['esm', 'cjs'],
   dts: true,

@@ -112,6 +112,10 @@ class Claim implements Execution {
         store.complete(event.storeKey, fencingToken, decision.response),
       );
       if (!stored) emit(hooks.onFenced, { ...event, fencingToken, operation: 'complete' });
+      else if (hooks.onComplete !== undefined) {
+        const { status, body } = decision.response;
+        emit(hooks.onComplete, { ...event, fencingToken, status, replayable: body !== null });
+      }
     } catch (error) {
       emit(hooks.onStoreFailure, { ...event, operation: 'complete', error, failOpen: false });
     }

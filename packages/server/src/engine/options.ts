@@ -1,4 +1,6 @@
 import { invalidOptionError } from '@oncely/core';
+import type { OncelyLogger } from '@oncely/core';
+import { observeHooks, observeStore } from '../observability/observe.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { IdempotencyStore } from '../store/types.js';
 import { defaultFingerprint } from './fingerprint.js';
@@ -104,6 +106,19 @@ export interface IdempotencyOptions<Req> extends IdempotencyHooks {
    * @default 2000
    */
   storeTimeout?: number | undefined;
+  /**
+   * Where store failures, takeovers and fenced completions are reported: anything with `warn` and
+   * `error` (console, pino), or `false` for none. Repeated lines are rate-limited; bodies and whole
+   * keys are never written (see docs/operating.md).
+   * @default console
+   */
+  logger?: OncelyLogger | false | undefined;
+  /**
+   * More listeners of the same events, called after the hooks above: e.g. `openTelemetry()` from
+   * '@oncely/server/otel'.
+   * @default undefined
+   */
+  telemetry?: IdempotencyHooks | readonly IdempotencyHooks[] | undefined;
 }
 
 /** `wait` with its defaults applied. */
@@ -180,9 +195,10 @@ export function normalizeIdempotencyOptions<Req>(
     (hooks as Record<string, unknown>)[name] = hook;
   }
   const lease = duration('lease', options.lease, 30_000, 1);
+  const observed = observeHooks(hooks, options.logger, options.telemetry);
   return {
     scope,
-    store: store ?? new MemoryStore(),
+    store: observeStore(store ?? new MemoryStore(), observed),
     required,
     methods: methodSet,
     ttl: duration('ttl', options.ttl, 86_400_000, 1, Number.MAX_SAFE_INTEGER),
@@ -207,7 +223,7 @@ export function normalizeIdempotencyOptions<Req>(
     replayServerErrors,
     onStoreError,
     storeTimeout: duration('storeTimeout', options.storeTimeout, 2000, 1),
-    hooks,
+    hooks: observed,
   };
 }
 

@@ -84,6 +84,8 @@ export async function runTransaction(
         reason: captured.notReplayable ?? 'stream',
       });
     }
+    const { status, body } = decision.response;
+    emit(hooks.onComplete, { ...event, fencingToken, status, replayable: body !== null });
     return SEND;
   }
   if (outcome === 'released' && decision?.action === 'release') {
