@@ -19,3 +19,5 @@ export type {
 export type { BodyFactory } from './body.js';
 export { IDEMPOTENCY_KEY_HEADER, createRetryBudget, generateIdempotencyKey } from '@oncely/core';
 export type { JitterKind, RetryBudget, RetryBudgetOptions, RetryPolicyOptions } from '@oncely/core';
+export type { CallObserver, CallStart, ClientTelemetry } from './observability/telemetry.js';
+export type { OncelyLogger } from '@oncely/core';

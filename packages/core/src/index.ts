@@ -50,6 +50,12 @@ export {
 export type { ClassifyErrorOptions, ResponseFacts, RetryDecision } from './classify.js';
 export { createRetryBudget } from './budget.js';
 export type { RetryBudget, RetryBudgetOptions } from './budget.js';
-export { LOG_INTERVAL_MS, createRateLimitedLog, normalizeLogger, rateLimitedLog } from './log.js';
+export {
+  LOG_INTERVAL_MS,
+  abbreviateKey,
+  createRateLimitedLog,
+  normalizeLogger,
+  rateLimitedLog,
+} from './log.js';
 export type { OncelyLogger, RateLimitedLog } from './log.js';
 export { hashIdempotencyKey } from './key-hash.js';

@@ -119,3 +119,11 @@ export function createRateLimitedLog(logger: OncelyLogger, intervalMs = LOG_INTE
     },
   };
 }
+
+/**
+ * A key shortened for a log line: enough to find it in the caller's own logs, never the whole key
+ * (with `scope: 'global'` a key is all it takes to be answered a stored response).
+ */
+export function abbreviateKey(key: string): string {
+  return `${key.slice(0, Math.min(8, Math.floor(key.length / 2)))}…`;
+}

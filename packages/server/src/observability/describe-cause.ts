@@ -34,10 +34,3 @@ function messageOf(error: unknown): string {
   return Array.isArray(first) && first.length > 0 ? messageOf(first[0]) : '';
 }
 
-/**
- * A key shortened for a log line: enough to find it in the client's own logs, never the whole key
- * (with `scope: 'global'` a key is all it takes to be answered the stored response).
- */
-export function shortKey(key: string): string {
-  return `${key.slice(0, Math.min(8, Math.floor(key.length / 2)))}…`;
-}

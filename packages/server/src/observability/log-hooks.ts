@@ -1,6 +1,7 @@
+import { abbreviateKey } from '@oncely/core';
 import type { RateLimitedLog } from '@oncely/core';
 import type { IdempotencyEvent, IdempotencyHooks } from '../engine/hooks.js';
-import { describeCause, shortKey } from './describe-cause.js';
+import { describeCause } from './describe-cause.js';
 
 /**
  * What the default logger writes: the events an operator must know about — store failures, fenced
@@ -83,6 +84,6 @@ export function logHooks(log: RateLimitedLog): IdempotencyHooks {
 }
 
 function where(event: IdempotencyEvent, extra?: string): string {
-  const parts = `${event.method} ${event.path}, key ${shortKey(event.idempotencyKey)}`;
+  const parts = `${event.method} ${event.path}, key ${abbreviateKey(event.idempotencyKey)}`;
   return `(${extra === undefined ? parts : `${parts}, ${extra}`})`;
 }
