@@ -33,4 +33,3 @@ function messageOf(error: unknown): string {
   const first = (error as { errors?: unknown }).errors;
   return Array.isArray(first) && first.length > 0 ? messageOf(first[0]) : '';
 }
-
