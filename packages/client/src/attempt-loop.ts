@@ -80,7 +80,9 @@ export async function runAttempts<T>(spec: AttemptSpec<T>): Promise<LoopResult<T
         const scope = call.openScope(signal);
         let value: T;
         try {
-          value = await runAttempt(call.observer, () => spec.attempt(scope));
+          value = await (call.observer === undefined
+            ? spec.attempt(scope)
+            : runAttempt(call.observer, () => spec.attempt(scope)));
         } catch (error) {
           scope.dispose();
           throw new FailedAttempt<T>(spec.describe(error), scope, false);

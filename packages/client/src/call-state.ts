@@ -141,6 +141,7 @@ export class CallState implements ScopeReasons {
 
   /** Fires `onRetry` before the backoff sleep. */
   announceRetry(failure: Failure, delay: number): void {
+    if (this.options.hooks.onRetry === undefined && this.observer === undefined) return;
     const event = {
       idempotencyKey: this.idempotencyKey,
       attempt: this.attempts,
@@ -164,6 +165,7 @@ export class CallState implements ScopeReasons {
   succeed(result: unknown): void {
     this.options.budget?.recordSuccess(this.acquired);
     recordRetryInfo(result, this.info());
+    if (this.options.hooks.onSuccess === undefined && this.observer === undefined) return;
     const event = {
       idempotencyKey: this.idempotencyKey,
       attempts: this.attempts,
