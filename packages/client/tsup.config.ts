@@ -1,7 +1,7 @@
 import { type Options, defineConfig } from 'tsup';
 
 const shared: Options = {
-  entry: ['src/index.ts', 'src/axios.ts'],
+  entry: ['src/index.ts', 'src/axios.ts', 'src/otel.ts'],
   dts: true,
   sourcemap: true,
   target: 'es2022',

@@ -11,6 +11,7 @@ export default defineConfig({
     'src/node.ts',
     'src/testing.ts',
     'src/adapter-kit.ts',
+    'src/otel.ts',
   ],
   format: ['esm', 'cjs'],
   dts: true,

@@ -2,6 +2,7 @@ import pRetry, { AbortError } from 'p-retry';
 import type { CallState } from './call-state.js';
 import type { Failure } from './classify-failure.js';
 import { ClientErrorCode } from './errors.js';
+import { runAttempt } from './observability/telemetry.js';
 import type { AttemptScope } from './signals.js';
 
 /** What the loop needs from the fetch wrapper or `retry()`. */
@@ -79,7 +80,9 @@ export async function runAttempts<T>(spec: AttemptSpec<T>): Promise<LoopResult<T
         const scope = call.openScope(signal);
         let value: T;
         try {
-          value = await spec.attempt(scope);
+          value = await (call.observer === undefined
+            ? spec.attempt(scope)
+            : runAttempt(call.observer, () => spec.attempt(scope)));
         } catch (error) {
           scope.dispose();
           throw new FailedAttempt<T>(spec.describe(error), scope, false);

@@ -1,6 +1,7 @@
 import { type BackoffState, INITIAL_BACKOFF_STATE, computeDelay, parseRetryAfter } from '@oncely/core';
 import type { Failure } from './classify-failure.js';
 import { type ClientErrorCodeValue, ClientErrorCode, OncelyClientError } from './errors.js';
+import { type CallObserver, observeCall } from './observability/telemetry.js';
 import type { ResolvedClientOptions } from './options.js';
 import { type RetryInfo, recordRetryInfo } from './retry-info.js';
 import { type AttemptScope, type ScopeReasons, createAttemptScope } from './signals.js';
@@ -25,11 +26,15 @@ export class CallState implements ScopeReasons {
   /** Budget tokens the retries of this call took (refunded on success). */
   acquired = 0;
   private backoff: BackoffState = INITIAL_BACKOFF_STATE;
+  /** The call's telemetry listener, when the client has telemetry. */
+  readonly observer: CallObserver | undefined;
 
   constructor(
     readonly options: ResolvedClientOptions,
     readonly idempotencyKey: string | undefined,
-  ) {}
+  ) {
+    this.observer = observeCall(options.telemetry, idempotencyKey);
+  }
 
   /** Time left before the deadline, in ms (`Infinity` without one). */
   remaining(): number {
@@ -136,14 +141,17 @@ export class CallState implements ScopeReasons {
 
   /** Fires `onRetry` before the backoff sleep. */
   announceRetry(failure: Failure, delay: number): void {
-    this.options.hooks.onRetry?.({
+    if (this.options.hooks.onRetry === undefined && this.observer === undefined) return;
+    const event = {
       idempotencyKey: this.idempotencyKey,
       attempt: this.attempts,
       delay,
       reason: failure.decision.reason,
       ...('error' in failure ? { error: failure.error } : {}),
       ...('response' in failure ? { response: failure.response } : {}),
-    });
+    };
+    this.observer?.onRetry(event);
+    this.options.hooks.onRetry?.(event);
   }
 
   /** Records a finished backoff sleep. */
@@ -157,24 +165,29 @@ export class CallState implements ScopeReasons {
   succeed(result: unknown): void {
     this.options.budget?.recordSuccess(this.acquired);
     recordRetryInfo(result, this.info());
-    this.options.hooks.onSuccess?.({
+    if (this.options.hooks.onSuccess === undefined && this.observer === undefined) return;
+    const event = {
       idempotencyKey: this.idempotencyKey,
       attempts: this.attempts,
       totalDelay: this.totalDelay,
       result,
-    });
+    };
+    this.observer?.onSuccess(event);
+    this.options.hooks.onSuccess?.(event);
   }
 
   /** The call ends without success: record the info on what the caller gets, fire `onGiveUp`. */
   giveUp(reason: string, outcome: { error?: unknown; response?: unknown }): void {
     recordRetryInfo(outcome.error ?? outcome.response, this.info());
-    this.options.hooks.onGiveUp?.({
+    const event = {
       idempotencyKey: this.idempotencyKey,
       attempts: this.attempts,
       totalDelay: this.totalDelay,
       reason,
       ...outcome,
-    });
+    };
+    this.observer?.onGiveUp(event);
+    this.options.hooks.onGiveUp?.(event);
   }
 
   private describe(): string {

@@ -33,3 +33,5 @@ export type {
   RetryBudgetOptions,
   RetryPolicyOptions,
 } from '@oncely/core';
+export type { CallObserver, CallStart, ClientTelemetry } from './observability/telemetry.js';
+export type { OncelyLogger } from '@oncely/core';

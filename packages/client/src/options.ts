@@ -10,6 +10,9 @@ import {
   invalidOptionError,
   normalizeRetryPolicy,
 } from '@oncely/core';
+import { type OncelyLogger, normalizeLogger } from '@oncely/core';
+import { giveUpLog } from './observability/give-up-log.js';
+import { type ClientTelemetry, normalizeTelemetry } from './observability/telemetry.js';
 import { abortableSleep } from './signals.js';
 
 /** Passed to `onRetry`: an attempt failed and another one follows after `delay` ms. */
@@ -97,6 +100,18 @@ export interface ClientOptions extends RetryPolicyOptions {
    * @default an abortable setTimeout
    */
   sleep?: ((ms: number, signal: AbortSignal | undefined) => Promise<void>) | undefined;
+  /**
+   * Where the client warns about what a developer must act on (retry budget exhausted, a stream body
+   * that cannot be retried, a key reused with a different request): anything with `warn` and `error`,
+   * or `false` for none. Never on an abort or an ordinary failure; rate-limited (docs/operating.md).
+   * @default console
+   */
+  logger?: OncelyLogger | false | undefined;
+  /**
+   * Telemetry of each call, e.g. `openTelemetry()` from '@oncely/client/otel'.
+   * @default undefined
+   */
+  telemetry?: ClientTelemetry | undefined;
 }
 
 /** Hooks after normalisation. */
@@ -115,6 +130,7 @@ export interface ResolvedClientOptions {
   readonly shouldRetry: ((check: RetryCheck) => boolean | undefined) | undefined;
   readonly random: RandomSource;
   readonly sleep: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
+  readonly telemetry: ClientTelemetry | undefined;
 }
 
 /**
@@ -140,13 +156,28 @@ export function normalizeClientOptions(
     budget: resolveBudget(options.retryBudget, defaultBudget),
     hooks: Object.freeze({
       onRetry: checkFunction('onRetry', options.onRetry),
-      onGiveUp: checkFunction('onGiveUp', options.onGiveUp),
+      onGiveUp: withGiveUpLog(checkFunction('onGiveUp', options.onGiveUp), normalizeLogger(options.logger)),
       onSuccess: checkFunction('onSuccess', options.onSuccess),
     }),
     shouldRetry: checkFunction('shouldRetry', options.shouldRetry),
     random: checkFunction('random', options.random) ?? Math.random,
     sleep: checkFunction('sleep', options.sleep) ?? abortableSleep,
+    telemetry: normalizeTelemetry(options.telemetry),
   });
+}
+
+/** The caller's `onGiveUp`, then the logger's (whatever the caller's hook throws ends the call). */
+function withGiveUpLog(
+  hook: ((event: GiveUpEvent) => void) | undefined,
+  logger: OncelyLogger | undefined,
+): ((event: GiveUpEvent) => void) | undefined {
+  if (logger === undefined) return hook;
+  const log = giveUpLog(logger);
+  if (hook === undefined) return log;
+  return function onGiveUp(event) {
+    log(event);
+    hook(event);
+  };
 }
 
 function resolveBudget(value: ClientOptions['retryBudget'], byDefault: boolean): RetryBudget | undefined {

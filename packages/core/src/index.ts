@@ -28,6 +28,15 @@ export { classifyError, classifyResponse, isRetryableMethod } from './classify.j
 export type { ClassifyErrorOptions, ResponseFacts, RetryDecision } from './classify.js';
 export { createRetryBudget } from './budget.js';
 export type { RetryBudget, RetryBudgetOptions } from './budget.js';
+export {
+  LOG_INTERVAL_MS,
+  abbreviateKey,
+  createRateLimitedLog,
+  normalizeLogger,
+  rateLimitedLog,
+} from './log.js';
+export type { OncelyLogger, RateLimitedLog } from './log.js';
+export { hashIdempotencyKey } from './key-hash.js';
 
 // Shared by @oncely/client and @oncely/server so that one rule lives in one place; not for users, and
 // not covered by semver (marked @internal in their TSDoc, so the API reference leaves them out).

@@ -33,3 +33,5 @@ export type {
   TransactionDecision,
   TransactionOutcome,
 } from './store/types.js';
+export type { StoreCallEvent, StoreOperation } from './observability/timed-store.js';
+export type { OncelyLogger } from '@oncely/core';

@@ -46,6 +46,10 @@ export async function completeClaim(
         store.complete(event.storeKey, fencingToken, response),
       );
       if (!stored) emit(hooks.onFenced, { ...event, fencingToken, operation: 'complete' });
+      else if (hooks.onComplete !== undefined) {
+        const { status, body } = response;
+        emit(hooks.onComplete, { ...event, fencingToken, status, replayable: body !== null });
+      }
       return;
     } catch (error) {
       emit(hooks.onStoreFailure, { ...event, operation: 'complete', error, failOpen: false });

@@ -1,3 +1,5 @@
+import type { StoreCallEvent } from '../observability/timed-store.js';
+
 /** Facts every idempotency event carries. Never the request or response body. */
 export interface IdempotencyEvent {
   /** The scope the key belongs to (tenant, user, API key id) or `'global'`. */
@@ -23,6 +25,8 @@ export interface IdempotencyHooks {
   onConflict?: Hook<IdempotencyEvent & { retryAfterMs: number }>;
   /** The key was reused with a different request and was answered 422. */
   onMismatch?: Hook<IdempotencyEvent>;
+  /** The response was stored: its retries are answered from it (`replayable: false`: without its body). */
+  onComplete?: Hook<IdempotencyEvent & { fencingToken: number; status: number; replayable: boolean }>;
   /** The claim was released so a retry runs again: the handler threw, or its status is not kept. */
   onRelease?: Hook<IdempotencyEvent & { reason: 'error' | 'status'; status?: number }>;
   /** A request took over a key whose lease had expired (the first one crashed or hung). */
@@ -58,6 +62,8 @@ export interface IdempotencyHooks {
       failOpen: boolean;
     }
   >;
+  /** A store call ended: its operation, duration and outcome (the store latency of telemetry). */
+  onStoreCall?: Hook<StoreCallEvent>;
 }
 
 export const HOOK_NAMES = [
@@ -65,12 +71,14 @@ export const HOOK_NAMES = [
   'onReplay',
   'onConflict',
   'onMismatch',
+  'onComplete',
   'onRelease',
   'onTakeover',
   'onFenced',
   'onOversize',
   'onAbandon',
   'onStoreFailure',
+  'onStoreCall',
 ] as const satisfies ReadonlyArray<keyof IdempotencyHooks>;
 
 /** Calls a hook; whatever it throws or rejects with must never break a request. */

@@ -1,4 +1,6 @@
 import { invalidOptionError } from '@oncely/core';
+import type { OncelyLogger } from '@oncely/core';
+import { observeHooks, observeStore } from '../observability/observe.js';
 import { MemoryStore } from '../store/memory-store.js';
 import type { IdempotencyStore } from '../store/types.js';
 import { defaultFingerprint } from './fingerprint.js';
@@ -130,6 +132,19 @@ export interface IdempotencyOptions<Req> extends IdempotencyHooks {
    * @default 2000
    */
   storeTimeout?: number | undefined;
+  /**
+   * Where store failures, takeovers and fenced completions are reported: anything with `warn` and
+   * `error` (console, pino), or `false` for none. Repeated lines are rate-limited; bodies and whole
+   * keys are never written (see docs/operating.md).
+   * @default console
+   */
+  logger?: OncelyLogger | false | undefined;
+  /**
+   * More listeners of the same events, called after the hooks above: e.g. `openTelemetry()` from
+   * '@oncely/server/otel'.
+   * @default undefined
+   */
+  telemetry?: IdempotencyHooks | readonly IdempotencyHooks[] | undefined;
 }
 
 /** `wait` with its defaults applied. */
@@ -212,9 +227,10 @@ export function normalizeIdempotencyOptions<Req>(
       `at least twice \`lease\` and twice \`maxExecution\` (${minTtl} ms with these options)`,
     );
   }
+  const observed = observeHooks(hooks, options.logger, options.telemetry);
   return {
     scope,
-    store: store ?? new MemoryStore(),
+    store: observeStore(store ?? new MemoryStore(), observed),
     key: normalizeKeySource<Req>(options.key),
     required,
     methods: methodSet,
@@ -242,7 +258,7 @@ export function normalizeIdempotencyOptions<Req>(
     shouldStore: normalizeShouldStore(options.shouldStore),
     onStoreError,
     storeTimeout,
-    hooks,
+    hooks: observed,
   };
 }
 

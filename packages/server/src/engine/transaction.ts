@@ -45,6 +45,7 @@ export class TransactionBridge {
   #started = false;
   #failure: { error: unknown } | undefined;
   #status: number | undefined;
+  #replayable = false;
   #aborted: 'max-execution' | 'timed-out' | 'closed' | undefined;
 
   constructor(context: TransactionContext) {
@@ -106,6 +107,7 @@ export class TransactionBridge {
   /** Applies the claim's decision in the transaction. */
   decide(decision: TransactionDecision, status: number): void {
     this.#status = status;
+    this.#replayable = decision.action === 'complete' && decision.response.body !== null;
     this.#decide(decision);
   }
 
@@ -134,7 +136,10 @@ export class TransactionBridge {
     const { options, event, fencingToken, onSettled } = this.#context;
     const { hooks } = options;
     const status = this.#status ?? 0;
-    if (outcome === 'completed') return onSettled(SEND);
+    if (outcome === 'completed') {
+      emit(hooks.onComplete, { ...event, fencingToken, status, replayable: this.#replayable });
+      return onSettled(SEND);
+    }
     if (outcome === 'released') {
       emit(hooks.onRelease, { ...event, reason: 'status', status });
       return onSettled(SEND);
