@@ -76,6 +76,8 @@ try {
 
 /** Packs every package in one pnpm run and checks what each tarball holds. */
 async function pack() {
+  const drift = packages.flatMap(manifestProblems);
+  if (drift.length > 0) throw new CheckFailed(drift.join('\n'));
   const filters = packages.flatMap(({ manifest }) => ['--filter', manifest.name]);
   await run(tool('pnpm'), ['-r', ...filters, 'pack', '--pack-destination', tarballs], root);
   const problems = [];
@@ -113,6 +115,32 @@ async function tarballProblems(pkg) {
     if (typeof target === 'string' && !files.has(target.replace(/^\.\//, ''))) {
       problems.push(`${name}: package.json points at ${target}, which is not in the tarball (built?)`);
     }
+  }
+  return problems;
+}
+
+/**
+ * What the published manifest would miss: `publishConfig.exports` must be `exports` without the
+ * workspace-only `@oncely/source` condition, and `typesVersions` must name every subpath (node10).
+ */
+function manifestProblems({ manifest }) {
+  const strip = (value) =>
+    value !== null && typeof value === 'object'
+      ? Object.fromEntries(
+          Object.entries(value)
+            .filter(([key]) => key !== '@oncely/source')
+            .map(([key, inner]) => [key, strip(inner)]),
+        )
+      : value;
+  const problems = [];
+  const expected = JSON.stringify(strip(manifest.exports ?? {}));
+  if (JSON.stringify(manifest.publishConfig?.exports ?? {}) !== expected) {
+    problems.push(`${manifest.name}: publishConfig.exports is not exports without @oncely/source`);
+  }
+  const typed = manifest.typesVersions?.['*'] ?? {};
+  for (const subpath of Object.keys(manifest.exports ?? {})) {
+    if (subpath === '.' || subpath === './package.json') continue;
+    if (!(subpath.slice(2) in typed)) problems.push(`${manifest.name}: typesVersions has no ${subpath}`);
   }
   return problems;
 }
