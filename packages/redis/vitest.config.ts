@@ -3,5 +3,6 @@ import { defineProject } from 'vitest/config';
 export default defineProject({
   resolve: { conditions: ['@oncely/source'] },
   ssr: { resolve: { conditions: ['@oncely/source'] } },
-  test: { name: 'redis', include: ['src/**/*.test.ts'] },
+  // globals: the @oncely/server/testing suites take describe/it/expect from there (or useTestRunner).
+  test: { name: 'redis', globals: true, include: ['src/**/*.test.ts'] },
 });

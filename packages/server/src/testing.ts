@@ -16,3 +16,5 @@ export {
 } from './testing/store-wrappers.js';
 export { rawRequest } from './testing/raw-http.js';
 export type { RawResponse } from './testing/raw-http.js';
+export { useTestRunner } from './testing/runner.js';
+export type { TestRunner, Expect, Matchers, AsyncMatchers } from './testing/runner.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from './runner.js';
 import type { IdempotencyStore, StoredResponse } from '../store/types.js';
 
 /** Options of {@link runStoreContractSuite}. */

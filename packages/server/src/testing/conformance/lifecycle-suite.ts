@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { ProblemType } from '@oncely/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '../runner.js';
 import { MemoryStore } from '../../store/memory-store.js';
 import { createSlowClaimStore } from '../store-wrappers.js';
 import { send, startApp } from './app.js';

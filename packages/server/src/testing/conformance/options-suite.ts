@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ProblemType } from '@oncely/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '../runner.js';
 import type { ShouldStore } from '../../engine/should-store.js';
 import { MemoryStore } from '../../store/memory-store.js';
 import { rawRequest } from '../raw-http.js';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PROBLEM_CONTENT_TYPE, ProblemType } from '@oncely/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '../runner.js';
 import { MemoryStore } from '../../store/memory-store.js';
 import { rawRequest } from '../raw-http.js';
 import { createFailingStore, createHangingStore, createRecordingStore } from '../store-wrappers.js';

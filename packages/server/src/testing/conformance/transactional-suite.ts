@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { ProblemType } from '@oncely/core';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it } from '../runner.js';
 import { createTransactionalMemoryStore } from '../transactional-store.js';
 import type { TestTransactionalStore } from '../transactional-store.js';
 import { send, startApp } from './app.js';
