@@ -1,4 +1,5 @@
-import { invalidOptionError } from '@oncely/core';
+import { invalidOptionError, normalizeLogger } from '@oncely/core';
+import type { OncelyLogger } from '@oncely/core';
 
 /** Reported by {@link MemoryStoreOptions.onEvict}: a completed record was dropped to make room. */
 export interface MemoryStoreEviction {
@@ -65,6 +66,13 @@ export interface MemoryStoreOptions {
    */
   onFull?: ((full: MemoryStoreFull) => void) | undefined;
   /**
+   * Where evictions and refused claims are reported (rate-limited, never a key or a body): anything with
+   * `warn` and `error`, or `false` for none. A retry of an evicted key runs again, so an operator must
+   * hear of it even without hooks.
+   * @default console
+   */
+  logger?: OncelyLogger | false | undefined;
+  /**
    * The clock, in epoch ms. Tests inject a fake one.
    * @default Date.now
    */
@@ -78,6 +86,7 @@ export interface ResolvedMemoryStoreOptions {
   scopeShare: number;
   onEvict: ((eviction: MemoryStoreEviction) => void) | undefined;
   onFull: ((full: MemoryStoreFull) => void) | undefined;
+  logger: OncelyLogger | undefined;
   now: () => number;
 }
 
@@ -110,5 +119,6 @@ export function normalizeMemoryStoreOptions(options: MemoryStoreOptions = {}): R
     throw invalidOptionError('onFull', onFull, 'a function');
   }
   if (typeof now !== 'function') throw invalidOptionError('now', now, 'a function returning epoch ms');
-  return { maxEntries, maxBytes, scopeShare, onEvict, onFull, now };
+  const logger = normalizeLogger(options.logger);
+  return { maxEntries, maxBytes, scopeShare, onEvict, onFull, logger, now };
 }

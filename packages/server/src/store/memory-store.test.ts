@@ -48,6 +48,30 @@ function watchedStore(options: MemoryStoreOptions = {}) {
 }
 
 describe('MemoryStore bounds', () => {
+  it('warns through its logger on evictions and refused claims, once per kind, never a key', async () => {
+    const lines: string[] = [];
+    const logger = {
+      warn: (line: string) => void lines.push(line),
+      error: (line: string) => void lines.push(line),
+    };
+    const { store, claimAndComplete, claim } = watchedStore({ maxEntries: 2, scopeShare: 1, logger });
+    for (const k of ['key-a', 'key-b', 'key-c', 'key-d']) await claimAndComplete(k);
+    for (const k of ['key-e', 'key-f']) await claim(k);
+    await store
+      .claim({ key: 'key-g', fingerprint: 'fp', leaseMs: 1000, ttlMs: MINUTE })
+      .catch(() => undefined);
+    await store
+      .claim({ key: 'key-h', fingerprint: 'fp', leaseMs: 1000, ttlMs: MINUTE })
+      .catch(() => undefined);
+    expect(lines).toHaveLength(2);
+    expect(lines[0]).toMatch(/^oncely: MemoryStore evicted a completed record to make room \(maxEntries 2,/);
+    expect(lines[1]).toMatch(
+      /^oncely: MemoryStore refused a claim \(the request was answered 503 and not run\)/,
+    );
+    expect(lines.join()).not.toMatch(/key-/);
+    expect(() => new MemoryStore({ logger: {} as never })).toThrow(/`logger`/);
+  });
+
   it('never evicts a record in progress: when full of them, a claim is refused as by a down store', async () => {
     const { store, evicted, full, claim } = watchedStore({ maxEntries: 3, scopeShare: 1 });
     for (const k of ['a', 'b', 'c']) await claim(k);

@@ -1,3 +1,4 @@
+import { rateLimitedLog } from '@oncely/core';
 import { storeKeyScope } from '../engine/fingerprint.js';
 import { storeFullError } from './errors.js';
 import { normalizeMemoryStoreOptions } from './memory-store-options.js';
@@ -176,13 +177,31 @@ export class MemoryStore implements IdempotencyStore {
 
   #evicted(slot: Slot): void {
     if (slot.record.expiresAt <= this.#now()) return; // expired anyway: not an eviction
-    const { onEvict } = this.#options;
+    const { onEvict, logger } = this.#options;
+    if (logger !== undefined) {
+      rateLimitedLog(logger).report(
+        'warn',
+        'memory-store-eviction',
+        `oncely: MemoryStore evicted a completed record to make room (maxEntries ${this.#options.maxEntries}, maxBytes ${this.#options.maxBytes}): a retry of its key will run the handler again. Raise the bounds, or use a shared store. (scope ${slot.scope.id || '-'}, ${slot.bytes} bytes)`,
+      );
+    }
     if (onEvict === undefined) return;
     report(() => onEvict({ key: slot.key, scope: slot.scope.id, bytes: slot.bytes }));
   }
 
   #full(event: Pick<MemoryStoreFull, 'operation' | 'reason' | 'key' | 'scope'>): void {
-    const { onFull } = this.#options;
+    const { onFull, logger } = this.#options;
+    if (logger !== undefined) {
+      const what =
+        event.operation === 'claim'
+          ? 'refused a claim (the request was answered 503 and not run)'
+          : 'kept a response without its body (its replays answer "not replayable")';
+      rateLimitedLog(logger).report(
+        'warn',
+        `memory-store-full-${event.operation}`,
+        `oncely: MemoryStore ${what}: ${event.reason === 'full' ? 'no room can be made (records in progress hold it)' : "the scope holds its share of the store's records in progress"}. (scope ${event.scope || '-'}, ${this.#room.entries} records, ${this.#room.bytes} bytes)`,
+      );
+    }
     if (onFull === undefined) return;
     report(() => onFull({ ...event, entries: this.#room.entries, bytes: this.#room.bytes }));
   }
