@@ -1,13 +1,11 @@
-import axios, { AxiosHeaders, type AxiosError, type AxiosResponse, type InternalAxiosRequestConfig } from 'axios';
+import axios, {
+  AxiosHeaders,
+  type AxiosError,
+  type AxiosResponse,
+  type InternalAxiosRequestConfig,
+} from 'axios';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type FaultServer,
-  destroy,
-  ok,
-  redirect,
-  startFaultServer,
-  status,
-} from '../test/fault-server.js';
+import { type FaultServer, destroy, ok, redirect, startFaultServer, status } from '../test/fault-server.js';
 import { withIdempotency } from './axios.js';
 import { type ClientOptions, getRetryInfo } from './index.js';
 

@@ -1,11 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  type FaultServer,
-  ok,
-  redirect,
-  startFaultServer,
-  status,
-} from '../test/fault-server.js';
+import { type FaultServer, ok, redirect, startFaultServer, status } from '../test/fault-server.js';
 import { ClientErrorCode, createFetch, getRetryInfo, isOncelyClientError } from './index.js';
 
 // Two servers on two ports: two origins.
@@ -57,25 +51,28 @@ describe('createFetch: the key never leaves its origin', () => {
     [303, 'PUT'],
     [301, 'POST'],
     [302, 'POST'],
-  ])('a same-origin %i after a %s becomes a GET without the key, body or content headers', async (code, method) => {
-    const from = path();
-    const to = path();
-    const response = await fetch(home.route(from, redirect(code, to)), {
-      method,
-      body: '{"amount":10}',
-      headers: { 'content-type': 'application/json', 'x-trace': 't1' },
-    });
-    expect(response.status).toBe(200);
-    expect(response.url).toBe(home.origin + to);
-    const [sent] = home.seen(from);
-    expect(sent!.key).toMatch(/^[0-9a-f-]{36}$/);
-    const [followed] = home.seen(to);
-    expect(followed!.method).toBe('GET');
-    expect(followed!.key).toBeUndefined();
-    expect(followed!.body.length).toBe(0);
-    expect(followed!.contentType).toBeUndefined();
-    expect(followed!.headers['x-trace']).toBe('t1');
-  });
+  ])(
+    'a same-origin %i after a %s becomes a GET without the key, body or content headers',
+    async (code, method) => {
+      const from = path();
+      const to = path();
+      const response = await fetch(home.route(from, redirect(code, to)), {
+        method,
+        body: '{"amount":10}',
+        headers: { 'content-type': 'application/json', 'x-trace': 't1' },
+      });
+      expect(response.status).toBe(200);
+      expect(response.url).toBe(home.origin + to);
+      const [sent] = home.seen(from);
+      expect(sent!.key).toMatch(/^[0-9a-f-]{36}$/);
+      const [followed] = home.seen(to);
+      expect(followed!.method).toBe('GET');
+      expect(followed!.key).toBeUndefined();
+      expect(followed!.body.length).toBe(0);
+      expect(followed!.contentType).toBeUndefined();
+      expect(followed!.headers['x-trace']).toBe('t1');
+    },
+  );
 
   it.each([307, 308])('a same-origin %i keeps the method, the body and the key', async (code) => {
     const from = path();
@@ -127,38 +124,44 @@ describe('createFetch: redirects with FormData bodies', () => {
   it.each([
     ['a key', undefined],
     ['no key', false as const],
-  ])('a 307 with FormData (%s) is followed as bare fetch follows it, the same bytes on both hops', async (_name, idempotencyKey) => {
-    for (const code of [307, 308]) {
-      const from = path();
-      const to = path();
-      const response = await fetch(home.route(from, redirect(code, to)), {
-        method: 'POST',
-        body: form(),
-        ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
-      });
+  ])(
+    'a 307 with FormData (%s) is followed as bare fetch follows it, the same bytes on both hops',
+    async (_name, idempotencyKey) => {
+      for (const code of [307, 308]) {
+        const from = path();
+        const to = path();
+        const response = await fetch(home.route(from, redirect(code, to)), {
+          method: 'POST',
+          body: form(),
+          ...(idempotencyKey === undefined ? {} : { idempotencyKey }),
+        });
         expect(response.status).toBe(200);
-      const [first] = home.seen(from);
-      const [second] = home.seen(to);
-      expect(first!.contentType).toMatch(/^multipart\/form-data; boundary=/);
-      expect(second!.contentType).toBe(first!.contentType);
-      expect(second!.body.equals(first!.body)).toBe(true);
-    }
-  });
+        const [first] = home.seen(from);
+        const [second] = home.seen(to);
+        expect(first!.contentType).toMatch(/^multipart\/form-data; boundary=/);
+        expect(second!.contentType).toBe(first!.contentType);
+        expect(second!.body.equals(first!.body)).toBe(true);
+      }
+    },
+  );
 });
 
 describe('createFetch: redirects that cannot be followed are final, not network errors', () => {
   it.each([
     ['POST with a key', 'POST'],
     ['GET', 'GET'],
-  ])('a redirect loop (%s) stops after 20 redirects, like fetch, and is not retried', async (_name, method) => {
-    const loop = path();
-    const url = home.route(loop, redirect(302, loop));
-    const error = await fetch(url, { method }).catch((e: unknown) => e);
-    expect(isOncelyClientError(error, ClientErrorCode.invalidRequest)).toBe(true);
-    expect((error as Error).message).toMatch(/redirect count exceeded/);
-    expect(error).toMatchObject({ attempts: 1 });
-    expect(home.seen(loop)).toHaveLength(21);
-  });
+  ])(
+    'a redirect loop (%s) stops after 20 redirects, like fetch, and is not retried',
+    async (_name, method) => {
+      const loop = path();
+      const url = home.route(loop, redirect(302, loop));
+      const error = await fetch(url, { method }).catch((e: unknown) => e);
+      expect(isOncelyClientError(error, ClientErrorCode.invalidRequest)).toBe(true);
+      expect((error as Error).message).toMatch(/redirect count exceeded/);
+      expect(error).toMatchObject({ attempts: 1 });
+      expect(home.seen(loop)).toHaveLength(21);
+    },
+  );
 
   it('redirect: "error" meeting a redirect is final', async () => {
     const from = path();

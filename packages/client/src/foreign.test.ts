@@ -1,5 +1,5 @@
 import { getEventListeners } from 'node:events';
-import PolyfilledAbortController from 'abort-controller';
+import { AbortController as PolyfilledAbortController } from 'abort-controller';
 import axios from 'axios';
 import nodeFetch from 'node-fetch';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -87,12 +87,17 @@ describe('createFetch with node-fetch v3 as its fetch', () => {
   it('follows a 307 itself with the same body, and an abort stops an attempt', async () => {
     const from = path();
     const to = path();
-    const response = await fetch(server.route(from, (_req, res) => {
-      res.writeHead(307, { location: to });
-      res.end();
-    }), { method: 'POST', body: 'pay', idempotencyKey: 'nf-1' });
+    const response = await fetch(
+      server.route(from, (_req, res) => {
+        res.writeHead(307, { location: to });
+        res.end();
+      }),
+      { method: 'POST', body: 'pay', idempotencyKey: 'nf-1' },
+    );
     expect(response.status).toBe(200);
-    expect(server.seen(to).map((s) => [s.method, s.key, s.body.toString()])).toEqual([['POST', 'nf-1', 'pay']]);
+    expect(server.seen(to).map((s) => [s.method, s.key, s.body.toString()])).toEqual([
+      ['POST', 'nf-1', 'pay'],
+    ]);
 
     const controller = new AbortController();
     setTimeout(() => controller.abort('stop'), 30);
@@ -149,7 +154,7 @@ describe('signals from other implementations', () => {
   });
 
   it('a runtime without AbortSignal.any: the caller signal is linked by a listener, removed when the call settles', async () => {
-    const any = AbortSignal.any;
+    const saved = Object.getOwnPropertyDescriptor(AbortSignal, 'any')!;
     // Node 20.0–20.2 and older browsers have no AbortSignal.any.
     (AbortSignal as { any?: unknown }).any = undefined;
     try {
@@ -165,7 +170,7 @@ describe('signals from other implementations', () => {
       setTimeout(() => controller.abort('bye'), 30);
       await expect(pending).rejects.toBe('bye');
     } finally {
-      AbortSignal.any = any;
+      Object.defineProperty(AbortSignal, 'any', saved);
     }
   });
 
@@ -176,7 +181,7 @@ describe('signals from other implementations', () => {
     for (let i = 0; i < 5; i++) {
       const p = path();
       server.route(p, status(503), ok());
-      const response = await api.post(p, 'x', { signal: controller.signal as AbortSignal });
+      const response = await api.post(p, 'x', { signal: controller.signal });
       expect(getRetryInfo(response)).toMatchObject({ attempts: 2 });
     }
     expect(counts.added - counts.removed).toBe(0);
@@ -186,7 +191,7 @@ describe('signals from other implementations', () => {
       onRetry: () => setTimeout(() => controller.abort(), 20),
     });
     const started = performance.now();
-    const error = await slow10.post(p, 'x', { signal: controller.signal as AbortSignal }).catch((e: unknown) => e);
+    const error = await slow10.post(p, 'x', { signal: controller.signal }).catch((e: unknown) => e);
     expect(axios.isCancel(error)).toBe(true);
     expect(performance.now() - started).toBeLessThan(5_000);
   });

@@ -122,8 +122,11 @@ export function classifyResponse(facts: ResponseFacts): RetryDecision {
 /** Options of {@link classifyError}. */
 export interface ClassifyErrorOptions {
   /**
-   * The error is a rejection of `fetch()` itself. Per the Fetch standard fetch rejects with a
-   * `TypeError` only for network errors, which browsers report without a code ("Failed to fetch").
+   * The error is a rejection of `fetch()` itself, for a request already checked as valid (so the
+   * `TypeError` is not argument validation). Browsers report a network error as a `TypeError` with no
+   * code and no `cause` ("Failed to fetch"): retried. Node's fetch (undici) puts the reason on `cause`:
+   * a network failure has its error code there (retried by the code rule); a `cause` without one
+   * (`unexpected redirect`, `redirect count exceeded`) is fetch refusing the request: not retried.
    */
   fromFetch?: boolean | undefined;
 }
@@ -141,7 +144,7 @@ export function classifyError(error: unknown, options: ClassifyErrorOptions = {}
   if (name === 'AbortError') return { retry: false, reason: 'aborted' };
   if (name === 'TimeoutError') return { retry: true, reason: 'timeout' };
   if (code !== undefined) return { retry: false, reason: `error ${code}` };
-  if (options.fromFetch === true && error instanceof TypeError)
+  if (options.fromFetch === true && error instanceof TypeError && safeGet(error, 'cause') === undefined)
     return { retry: true, reason: 'network error' };
   return { retry: false, reason: 'error' };
 }

@@ -1,0 +1,118 @@
+import { discardResponse, markRedirected } from './fetch-response.js';
+
+/** What one hop sends. */
+export type HopInit = RequestInit & { duplex?: 'half' };
+
+/** Sends one request; the fetch the caller chose. */
+export type Send = (url: string | URL, init: HopInit) => Promise<Response>;
+
+const REDIRECT_STATUSES: ReadonlySet<number> = new Set([301, 302, 303, 307, 308]);
+
+/** Fetch follows at most 20 redirects (Fetch standard, HTTP-redirect fetch, step 7). */
+const MAX_REDIRECTS = 20;
+
+/** Headers that describe a body, dropped with it when a redirect turns the request into a GET. */
+const BODY_HEADERS = ['content-type', 'content-encoding', 'content-language', 'content-location'];
+
+/**
+ * Headers that never cross to another origin: those undici drops, plus the idempotency key — a key
+ * names one operation at one server; another origin must not receive (or replay under) it.
+ */
+const ORIGIN_BOUND_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
+
+/**
+ * Browsers (and their workers) answer `redirect: 'manual'` with an opaque response that hides the
+ * Location: a script cannot follow the redirect itself there, and the browser follows it. Known up
+ * front where possible; learnt from the first opaque redirect otherwise.
+ */
+let manualRedirectsHidden =
+  typeof (globalThis as { document?: unknown }).document !== 'undefined' ||
+  typeof (globalThis as { importScripts?: unknown }).importScripts === 'function';
+
+/** Whether this runtime lets a script follow redirects itself (every server runtime does). */
+export function canFollowRedirects(): boolean {
+  return !manualRedirectsHidden;
+}
+
+/**
+ * Sends a keyed request and follows its redirects itself (`redirect: 'manual'`), as fetch would —
+ * same limit, same method rewriting — but the key stays with its origin and its operation:
+ * - a redirect to another origin drops the key (and, as undici does, `Authorization`,
+ *   `Proxy-Authorization` and `Cookie`);
+ * - a 303 (after anything but GET/HEAD), or a 301/302 after a POST, turns the request into a GET
+ *   without body or body headers: a different operation, so the key is dropped too;
+ * - a 307/308 re-sends the same method and body (`nextBody()`: the same bytes; for a one-shot stream
+ *   it rejects with a refusal, as fetch does).
+ *
+ * Requests that cannot be followed reject like undici's fetch does — a `TypeError` whose `cause` names
+ * the reason (`redirect count exceeded`, …) — which Oncely does not retry.
+ */
+export async function sendFollowingRedirects(
+  send: Send,
+  url: string | URL,
+  init: HopInit,
+  keyHeader: string,
+  nextBody: () => Promise<BodyInit | null>,
+): Promise<Response> {
+  let current = typeof url === 'string' ? url : url.href;
+  let method = (init.method ?? 'GET').toUpperCase();
+  let headers = init.headers as Headers;
+  let body = init.body ?? null;
+  for (let redirects = 0; ; redirects++) {
+    const response = await send(current, { ...init, method, headers, body, redirect: 'manual' });
+    if (response.type === 'opaqueredirect') {
+      manualRedirectsHidden = true;
+      return send(current, {
+        ...init,
+        method,
+        headers,
+        body: await resend(body, nextBody),
+        redirect: 'follow',
+      });
+    }
+    const location = REDIRECT_STATUSES.has(response.status) ? response.headers.get('location') : null;
+    if (location === null) return redirects === 0 ? response : markRedirected(response);
+    discardResponse(response);
+    const from = new URL(current);
+    let target: URL;
+    try {
+      target = new URL(location, from);
+    } catch {
+      throw refused(`invalid redirect location ${JSON.stringify(location)}`);
+    }
+    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
+      throw refused(`redirect to a ${target.protocol.slice(0, -1)} URL`);
+    }
+    if (redirects === MAX_REDIRECTS) throw refused('redirect count exceeded');
+    const { status } = response;
+    const toGet =
+      ((status === 301 || status === 302) && method === 'POST') ||
+      (status === 303 && method !== 'GET' && method !== 'HEAD');
+    const crossOrigin = target.origin !== from.origin;
+    if (toGet || crossOrigin) headers = new Headers(headers);
+    if (toGet) {
+      method = 'GET';
+      body = null;
+      for (const name of BODY_HEADERS) headers.delete(name);
+      headers.delete(keyHeader);
+    } else {
+      body = await resend(body, nextBody);
+    }
+    if (crossOrigin) {
+      for (const name of ORIGIN_BOUND_HEADERS) headers.delete(name);
+      headers.delete(keyHeader);
+    }
+    current = target.href;
+  }
+}
+
+function resend(body: BodyInit | null, nextBody: () => Promise<BodyInit | null>): Promise<BodyInit | null> {
+  return body === null ? Promise.resolve(null) : nextBody();
+}
+
+/** A refusal shaped like undici's: `TypeError: fetch failed` with the reason as `cause`. */
+export function refused(reason: string, cause?: unknown): TypeError {
+  return new TypeError('fetch failed', {
+    cause: new Error(reason, cause === undefined ? undefined : { cause }),
+  });
+}

@@ -1,0 +1,13 @@
+import { isRetryableMethod } from '@oncely/core';
+
+/**
+ * One rule for fetch and axios: an attempt counts as keyed when the request it dispatched carried the
+ * key header — read from what was sent, after every interceptor, not from whether a key was minted for
+ * the call. POST and PATCH are not idempotent (RFC 9110 §9.2.2): one sent without a key is not retried.
+ * Returns `true`, or the reason the attempt may not be retried.
+ */
+export function retryableAttempt(method: string, keySent: boolean): true | string {
+  return isRetryableMethod(method, keySent)
+    ? true
+    : `${method.toUpperCase()} without an idempotency key is not retried`;
+}
