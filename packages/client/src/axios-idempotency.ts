@@ -5,24 +5,18 @@ import {
   assertIdempotencyKey,
   generateIdempotencyKey,
   invalidOptionError,
-  isRetryableMethod,
   parseIdempotencyKeyHeader,
   readHeader,
 } from '@oncely/core';
 import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import axiosRetryImport from 'axios-retry';
-import {
-  type Config,
-  AxiosCall,
-  STATE,
-  isFormData,
-  isStream,
-  serialiseFormData,
-  stateOf,
-} from './axios-call.js';
+import { type Config, AxiosCall, STATE, isStream, stateOf } from './axios-call.js';
+import { adoptCancellation, keyStrippingBeforeRedirect, oncelyDispatch } from './axios-dispatch.js';
 import { runBeforeRequestInterceptors } from './axios-interceptors.js';
 import { ClientErrorCode, type OncelyClientError, isOncelyClientError } from './errors.js';
+import { retryableAttempt } from './keyed.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
+import { raceWithSignal } from './signals.js';
 
 // axios-retry's CJS build sets `exports.default`; a CJS bundle's Node-mode interop then hands us the
 // whole exports object as the default import. Take the function wherever it is.
@@ -101,12 +95,55 @@ export function withIdempotency<T extends AxiosInstance>(
     return config;
   };
 
+  /**
+   * A dispatch of a config this call already dispatched, other than axios-retry's own retry: the caller
+   * re-sends it (the refresh-token idiom, `api.request(error.config)`). It is the same logical operation
+   * — the same key — with fresh attempt state: full retries, a new deadline, its own retry info, and
+   * the signal, adapter and hooks the caller's config carries now (not those Oncely put on it).
+   */
+  const resend = (config: Config, previous: AxiosCall): AxiosCall => {
+    previous.finish();
+    const state = new AxiosCall(resolved, previous.call.idempotencyKey);
+    config[STATE] = state;
+    delete (config as unknown as Record<string, unknown>)['axios-retry'];
+    if (previous.ownsSignal(config.signal))
+      restore(config, 'signal', previous.userSignal as Config['signal']);
+    if (config.adapter === oncelyDispatch) restore(config, 'adapter', previous.adapter);
+    if (config.beforeRedirect === previous.beforeRedirect) {
+      restore(config, 'beforeRedirect', previous.userBeforeRedirect);
+    }
+    return state;
+  };
+
+  /** Takes over what the caller configured for the whole call; attempts get Oncely's instead. */
+  const begin = (config: Config, state: AxiosCall): void => {
+    state.userTimeout = config.timeout !== undefined && config.timeout > 0 ? config.timeout : undefined;
+    state.userSignal = config.signal ?? undefined;
+    state.caller = adoptCancellation(config.signal ?? undefined, config.cancelToken);
+    state.adapter = config.adapter;
+    state.userBeforeRedirect = config.beforeRedirect;
+    state.beforeRedirect = keyStrippingBeforeRedirect(config.beforeRedirect as never) as never;
+    config.adapter = oncelyDispatch as never;
+    config.beforeRedirect = state.beforeRedirect;
+  };
+
   /** Checks the deadline and arms the attempt's timers; throws when the deadline has passed. */
   const startAttempt = (config: Config, state: AxiosCall): Config => {
     const { call } = state;
+    state.keySent = false;
+    if (state.signal?.aborted) {
+      // Cancelled during the backoff: this re-dispatch ends the call as axios ends a cancelled request.
+      const token = config.cancelToken as { reason?: unknown } | undefined;
+      if (token?.reason !== undefined) {
+        state.finish();
+        call.giveUp('aborted', { error: token.reason });
+        throw token.reason;
+      }
+      config.signal = state.signal;
+      return config;
+    }
     if (call.remaining() <= 0) {
-      state.done = true;
-      state.endAttempt();
+      state.finish();
       const error = call.error(
         ClientErrorCode.deadlineExceeded,
         `Deadline of ${resolved.policy.deadline} ms exceeded.`,
@@ -123,14 +160,14 @@ export function withIdempotency<T extends AxiosInstance>(
 
   runBeforeRequestInterceptors(instance, ensureKey, () => {
     instance.interceptors.request.use(function oncelyPrepareAttempt(config: Config) {
-      const state = ensureKey(config)[STATE]!;
-      state.call.attempts += 1;
-      if (state.call.attempts === 1) {
-        state.userTimeout = config.timeout !== undefined && config.timeout > 0 ? config.timeout : undefined;
-        state.signal = (config.signal ?? undefined) as AbortSignal | undefined;
-        // Only FormData makes the first attempt wait (for its serialisation).
-        if (isFormData(config.data)) return serialiseFormData(config).then(() => startAttempt(config, state));
+      let state = ensureKey(config)[STATE]!;
+      if (state.redispatching) {
+        state.redispatching = false;
+      } else {
+        if (state.call.attempts > 0) state = resend(config, state);
+        begin(config, state);
       }
+      state.call.attempts += 1;
       return startAttempt(config, state);
     });
 
@@ -159,9 +196,9 @@ export function withIdempotency<T extends AxiosInstance>(
           state.notRetried = failure.decision.reason;
           return false;
         }
-        const method = (error.config?.method ?? 'get').toUpperCase();
-        if (!isRetryableMethod(method, call.idempotencyKey !== undefined)) {
-          state.notRetried = `${method} without an idempotency key is not retried`;
+        const retryable = retryableAttempt(error.config?.method ?? 'get', state.keySent);
+        if (retryable !== true) {
+          state.notRetried = retryable;
           return false;
         }
         if (isStream(error.config?.data)) {
@@ -185,13 +222,16 @@ export function withIdempotency<T extends AxiosInstance>(
       },
       async onRetry(_retryCount, _error, config) {
         const state = stateOf(config as Config)!;
+        // axios-retry dispatches the config again whatever happens here.
+        state.redispatching = true;
         state.endAttempt();
         const { failure } = state.failure!;
         state.call.announceRetry(failure, state.plannedDelay);
         try {
-          await resolved.sleep(state.plannedDelay, state.signal);
+          // Raced: a custom `sleep` that ignores the signal must not hold a cancelled call.
+          await raceWithSignal(resolved.sleep(state.plannedDelay, state.signal), state.signal);
         } catch {
-          return; // aborted: axios-retry re-dispatches at once and axios rejects with CanceledError
+          return; // cancelled: the re-dispatch ends the call (see startAttempt)
         }
         state.call.slept(state.plannedDelay, failure.decision.reason);
       },
@@ -201,18 +241,12 @@ export function withIdempotency<T extends AxiosInstance>(
   instance.interceptors.response.use(
     function oncelySucceeded(response: AxiosResponse) {
       const state = stateOf(response.config);
-      if (state !== undefined && !state.done) {
-        state.done = true;
-        state.endAttempt();
-        state.call.succeed(response);
-      }
+      if (state?.finish() === true) state.call.succeed(response);
       return response;
     },
     function oncelyGaveUp(error: AxiosError) {
       const state = stateOf(error?.config);
-      if (isOncelyClientError(error) || state === undefined || state.done) return Promise.reject(error);
-      state.done = true;
-      state.endAttempt();
+      if (isOncelyClientError(error) || state === undefined || !state.finish()) return Promise.reject(error);
       const { call } = state;
       const evaluated = state.failure?.error === error;
       const failure = evaluated ? state.failure!.failure : state.judge(error);
@@ -237,4 +271,14 @@ export function withIdempotency<T extends AxiosInstance>(
     },
   );
   return instance;
+}
+
+/** Puts back what the caller had configured, absent included. */
+function restore<K extends 'signal' | 'adapter' | 'beforeRedirect'>(
+  config: Config,
+  field: K,
+  value: Config[K] | undefined,
+): void {
+  if (value === undefined) delete config[field];
+  else config[field] = value;
 }

@@ -1,4 +1,5 @@
 import { discardResponse, markRedirected } from './fetch-response.js';
+import { keyFollowsRedirect } from './keyed.js';
 
 /** What one hop sends. */
 export type HopInit = RequestInit & { duplex?: 'half' };
@@ -14,10 +15,7 @@ const MAX_REDIRECTS = 20;
 /** Headers that describe a body, dropped with it when a redirect turns the request into a GET. */
 const BODY_HEADERS = ['content-type', 'content-encoding', 'content-language', 'content-location'];
 
-/**
- * Headers that never cross to another origin: those undici drops, plus the idempotency key — a key
- * names one operation at one server; another origin must not receive (or replay under) it.
- */
+/** Headers that never cross to another origin, as undici drops them (the key too: `keyFollowsRedirect`). */
 const ORIGIN_BOUND_HEADERS = ['authorization', 'proxy-authorization', 'cookie'];
 
 /**
@@ -88,20 +86,19 @@ export async function sendFollowingRedirects(
     const toGet =
       ((status === 301 || status === 302) && method === 'POST') ||
       (status === 303 && method !== 'GET' && method !== 'HEAD');
+    const nextMethod = toGet ? 'GET' : method;
     const crossOrigin = target.origin !== from.origin;
-    if (toGet || crossOrigin) headers = new Headers(headers);
+    const keyStays = keyFollowsRedirect(from, method, target, nextMethod);
+    if (!keyStays) headers = new Headers(headers);
     if (toGet) {
-      method = 'GET';
       body = null;
       for (const name of BODY_HEADERS) headers.delete(name);
-      headers.delete(keyHeader);
     } else {
       body = await resend(body, nextBody);
     }
-    if (crossOrigin) {
-      for (const name of ORIGIN_BOUND_HEADERS) headers.delete(name);
-      headers.delete(keyHeader);
-    }
+    if (crossOrigin) for (const name of ORIGIN_BOUND_HEADERS) headers.delete(name);
+    if (!keyStays) headers.delete(keyHeader);
+    method = nextMethod;
     current = target.href;
   }
 }

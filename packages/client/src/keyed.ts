@@ -11,3 +11,13 @@ export function retryableAttempt(method: string, keySent: boolean): true | strin
     ? true
     : `${method.toUpperCase()} without an idempotency key is not retried`;
 }
+
+/**
+ * Whether a followed redirect may carry the key: only to the same origin, as the same operation. To
+ * another origin it never goes (as undici drops `Authorization` there): a key names one operation at
+ * one server. A redirect that changes the method (a 303, or a 301/302 after a POST, which clients turn
+ * into a GET) leads to another operation: the key stays behind.
+ */
+export function keyFollowsRedirect(from: URL, fromMethod: string, to: URL, toMethod: string): boolean {
+  return from.origin === to.origin && fromMethod.toUpperCase() === toMethod.toUpperCase();
+}
