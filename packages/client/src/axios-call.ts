@@ -4,7 +4,8 @@ import { CallState } from './call-state.js';
 import { type Failure, codeFailure, errorFailure, responseFailure } from './classify-failure.js';
 import { type OncelyClientError, isOncelyClientError } from './errors.js';
 import type { ResolvedClientOptions } from './options.js';
-import type { AttemptScope, CallerSignal } from './signals.js';
+import type { AttemptSignal, LightScope } from './light-signal.js';
+import type { CallerSignal } from './signals.js';
 
 /** Where the state of one logical request lives on its axios config (it survives axios-retry's re-dispatch). */
 export const STATE = 'oncely';
@@ -18,13 +19,11 @@ export class AxiosCall {
   userSignal: unknown;
   /** The caller's signal and cancel token as one native signal; each attempt's config carries a scope's. */
   caller: CallerSignal | undefined;
-  /** The adapter the caller configured; the config carries Oncely's dispatch step instead. */
-  adapter: AxiosRequestConfig['adapter'];
   /** The caller's own `beforeRedirect`, and Oncely's, which runs it after dropping the key. */
   userBeforeRedirect: AxiosRequestConfig['beforeRedirect'];
   beforeRedirect: AxiosRequestConfig['beforeRedirect'];
   /** The attempt in flight: the caller's signal, the attempt timer and the deadline timer. */
-  scope: AttemptScope | undefined;
+  scope: LightScope | undefined;
   /** Whether the last attempt went out with the key header (read at dispatch). */
   keySent = false;
   /** Set while axios-retry re-dispatches this call; any other dispatch of its config is a re-send. */
@@ -44,9 +43,9 @@ export class AxiosCall {
   }
 
   /** Arms the timers of the next attempt; returns the signal its config must carry. */
-  startAttempt(): AbortSignal {
+  startAttempt(): AttemptSignal {
     this.scope?.dispose();
-    this.scope = this.call.openScope(this.signal);
+    this.scope = this.call.openLightScope(this.signal);
     return this.scope.signal;
   }
 
@@ -143,4 +142,19 @@ export function isStream(data: unknown): boolean {
     (typeof (data as { pipe?: unknown }).pipe === 'function' ||
       (typeof ReadableStream !== 'undefined' && data instanceof ReadableStream))
   );
+}
+
+export function isFormData(data: unknown): data is FormData {
+  return typeof FormData !== 'undefined' && data instanceof FormData;
+}
+
+/**
+ * Serialises FormData once: axios picks a new random multipart boundary on each dispatch, which would
+ * change the bytes — and the server's fingerprint — on every retry.
+ */
+export async function serialiseFormData(config: Config): Promise<void> {
+  if (!isFormData(config.data)) return;
+  const serialised = new Response(config.data);
+  config.data = await serialised.arrayBuffer();
+  config.headers.set('Content-Type', serialised.headers.get('content-type'));
 }

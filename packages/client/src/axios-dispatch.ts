@@ -1,23 +1,30 @@
 import { IDEMPOTENCY_KEY_HEADER } from '@oncely/core';
-import axios, { type AxiosPromise, type CancelToken } from 'axios';
+import type { AxiosHeaders, CancelToken } from 'axios';
 import { type Config, stateOf } from './axios-call.js';
 import { keyFollowsRedirect } from './keyed.js';
 import { type CallerSignal, adoptSignal } from './signals.js';
 
 /**
- * The adapter step of every attempt: it runs after every request interceptor and `transformRequest`,
- * so what it sees is what is sent. It records whether the attempt carries the key — the one rule of
- * `retryableAttempt` — serialises FormData once, and hands the request to the adapter the caller
- * configured.
+ * The last request transform of every attempt. axios runs `transformRequest` after every request
+ * interceptor, just before the adapter sends what the config then holds, so this is where the
+ * attempt's headers are final: it records whether they carry the key — the one rule of
+ * `retryableAttempt`. (A transform, not a wrapped adapter: wrapping the adapter means resolving it with
+ * `axios.getAdapter` of whichever axios copy Oncely imports, not the caller's.)
  */
-export async function oncelyDispatch(config: Config): AxiosPromise {
-  const state = stateOf(config);
-  if (state !== undefined) {
-    state.keySent = config.headers.has(IDEMPOTENCY_KEY_HEADER);
-    if (isFormData(config.data)) await serialiseFormData(config);
+export function oncelyRecordKey(this: Config, data: unknown, headers: AxiosHeaders): unknown {
+  const state = stateOf(this);
+  if (state !== undefined) state.keySent = headers.has(IDEMPOTENCY_KEY_HEADER);
+  return data;
+}
+
+/** Makes {@link oncelyRecordKey} the last of the config's request transforms (a new array: axios shares its defaults'). */
+export function recordKeyLast(config: Config): void {
+  const own = config.transformRequest;
+  if (Array.isArray(own)) {
+    if (own[own.length - 1] !== oncelyRecordKey) config.transformRequest = [...own, oncelyRecordKey];
+  } else {
+    config.transformRequest = own === undefined ? [oncelyRecordKey] : [own, oncelyRecordKey];
   }
-  const adapter = axios.getAdapter(state?.adapter ?? axios.defaults.adapter, config);
-  return adapter(config);
 }
 
 /**
@@ -76,18 +83,4 @@ export function keyStrippingBeforeRedirect(own: BeforeRedirect | undefined): Bef
     }
     own?.(options, response, request);
   };
-}
-
-function isFormData(data: unknown): data is FormData {
-  return typeof FormData !== 'undefined' && data instanceof FormData;
-}
-
-/**
- * Serialises FormData once: axios picks a new random multipart boundary on each dispatch, which would
- * change the bytes — and the server's fingerprint — on every retry. Retries re-send the bytes.
- */
-async function serialiseFormData(config: Config): Promise<void> {
-  const serialised = new Response(config.data as FormData);
-  config.data = await serialised.arrayBuffer();
-  config.headers.set('Content-Type', serialised.headers.get('content-type'));
 }

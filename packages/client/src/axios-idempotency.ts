@@ -10,8 +10,16 @@ import {
 } from '@oncely/core';
 import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import axiosRetryImport from 'axios-retry';
-import { type Config, AxiosCall, STATE, isStream, stateOf } from './axios-call.js';
-import { adoptCancellation, keyStrippingBeforeRedirect, oncelyDispatch } from './axios-dispatch.js';
+import {
+  type Config,
+  AxiosCall,
+  STATE,
+  isFormData,
+  isStream,
+  serialiseFormData,
+  stateOf,
+} from './axios-call.js';
+import { adoptCancellation, keyStrippingBeforeRedirect, recordKeyLast } from './axios-dispatch.js';
 import { runBeforeRequestInterceptors } from './axios-interceptors.js';
 import { ClientErrorCode, type OncelyClientError, isOncelyClientError } from './errors.js';
 import { retryableAttempt } from './keyed.js';
@@ -99,7 +107,7 @@ export function withIdempotency<T extends AxiosInstance>(
    * A dispatch of a config this call already dispatched, other than axios-retry's own retry: the caller
    * re-sends it (the refresh-token idiom, `api.request(error.config)`). It is the same logical operation
    * — the same key — with fresh attempt state: full retries, a new deadline, its own retry info, and
-   * the signal, adapter and hooks the caller's config carries now (not those Oncely put on it).
+   * the signal and hooks the caller's config carries now (not those Oncely put on it).
    */
   const resend = (config: Config, previous: AxiosCall): AxiosCall => {
     previous.finish();
@@ -108,7 +116,6 @@ export function withIdempotency<T extends AxiosInstance>(
     delete (config as unknown as Record<string, unknown>)['axios-retry'];
     if (previous.ownsSignal(config.signal))
       restore(config, 'signal', previous.userSignal as Config['signal']);
-    if (config.adapter === oncelyDispatch) restore(config, 'adapter', previous.adapter);
     if (config.beforeRedirect === previous.beforeRedirect) {
       restore(config, 'beforeRedirect', previous.userBeforeRedirect);
     }
@@ -120,10 +127,8 @@ export function withIdempotency<T extends AxiosInstance>(
     state.userTimeout = config.timeout !== undefined && config.timeout > 0 ? config.timeout : undefined;
     state.userSignal = config.signal ?? undefined;
     state.caller = adoptCancellation(config.signal ?? undefined, config.cancelToken);
-    state.adapter = config.adapter;
     state.userBeforeRedirect = config.beforeRedirect;
     state.beforeRedirect = keyStrippingBeforeRedirect(config.beforeRedirect as never) as never;
-    config.adapter = oncelyDispatch as never;
     config.beforeRedirect = state.beforeRedirect;
   };
 
@@ -168,10 +173,15 @@ export function withIdempotency<T extends AxiosInstance>(
         begin(config, state);
       }
       state.call.attempts += 1;
+      recordKeyLast(config);
+      // Only FormData makes the first attempt wait (for its serialisation).
+      if (state.call.attempts === 1 && isFormData(config.data)) {
+        return serialiseFormData(config).then(() => startAttempt(config, state));
+      }
       return startAttempt(config, state);
     });
 
-    axiosRetry(instance, {
+    const { requestInterceptorId } = axiosRetry(instance, {
       retries: resolved.policy.retries,
       shouldResetTimeout: true,
       retryDelay: () => 0, // Oncely sleeps in onRetry: abortable, deadline-checked, injectable.
@@ -236,6 +246,10 @@ export function withIdempotency<T extends AxiosInstance>(
         state.call.slept(state.plannedDelay, failure.decision.reason);
       },
     });
+    // axios-retry's request interceptor only stamps `lastRequestTime` (for `shouldResetTimeout: false`)
+    // and applies `validateResponse`, neither used here; its response interceptor makes the same state
+    // on the first failure. Without it every request saves an options spread and an interceptor step.
+    instance.interceptors.request.eject(requestInterceptorId);
   });
 
   instance.interceptors.response.use(
@@ -274,7 +288,7 @@ export function withIdempotency<T extends AxiosInstance>(
 }
 
 /** Puts back what the caller had configured, absent included. */
-function restore<K extends 'signal' | 'adapter' | 'beforeRedirect'>(
+function restore<K extends 'signal' | 'beforeRedirect'>(
   config: Config,
   field: K,
   value: Config[K] | undefined,

@@ -33,7 +33,7 @@ export function canFollowRedirects(): boolean {
 }
 
 /**
- * Sends a keyed request and follows its redirects itself (`redirect: 'manual'`), as fetch would —
+ * Sends a keyed request (`init`, which it may change: make it for this call) and follows its redirects itself (`redirect: 'manual'`), as fetch would —
  * same limit, same method rewriting — but the key stays with its origin and its operation:
  * - a redirect to another origin drops the key (and, as undici does, `Authorization`,
  *   `Proxy-Authorization` and `Cookie`);
@@ -57,8 +57,17 @@ export async function sendFollowingRedirects(
   let headers = init.headers as Headers;
   let body = init.body ?? null;
   for (let redirects = 0; ; redirects++) {
-    const response = await send(current, { ...init, method, headers, body, redirect: 'manual' });
-    if (response.type === 'opaqueredirect') {
+    // The first hop sends `init` itself (made for this attempt): most requests are never redirected.
+    let hop: HopInit;
+    if (redirects === 0) {
+      hop = init;
+      hop.redirect = 'manual';
+    } else {
+      hop = { ...init, method, headers, body, redirect: 'manual' };
+    }
+    const response = await send(current, hop);
+    // An opaque redirect has status 0: the cheap getter first.
+    if (response.status === 0 && response.type === 'opaqueredirect') {
       manualRedirectsHidden = true;
       return send(current, {
         ...init,

@@ -68,8 +68,8 @@ export function readRequest(input: RequestInfo | URL, init: CallInit): CallReque
 }
 
 /**
- * The caller's key (option, then header), else a new one for unsafe methods; `false`: none. The key
- * header is set to the key when it does not carry it already.
+ * The caller's key (option, then header), else a new one for unsafe methods; `false`: none, and no
+ * key header either. The key header is set to the key when it does not carry it already.
  */
 export function resolveKey(
   option: string | false | undefined,
@@ -77,7 +77,10 @@ export function resolveKey(
   method: string,
   generator: Parameters<typeof generateIdempotencyKey>[0],
 ): string | undefined {
-  if (option === false) return undefined;
+  if (option === false) {
+    headers.delete(IDEMPOTENCY_KEY_HEADER);
+    return undefined;
+  }
   if (option !== undefined) {
     const key = assertIdempotencyKey(option, 'idempotencyKey');
     headers.set(IDEMPOTENCY_KEY_HEADER, formatIdempotencyKeyHeader(key));

@@ -97,8 +97,8 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
     }
     const { headers, method } = request;
     const idempotencyKey = resolveKey(keyOption, headers, method, resolved.keyGenerator);
-    // The headers sent are these, as they are now: the attempt is keyed if they carry the key.
-    const keySent = headers.has(IDEMPOTENCY_KEY_HEADER);
+    // The headers sent are these, as they are now: they carry the key exactly when there is one.
+    const keySent = idempotencyKey !== undefined;
     const followRedirects = keySent && request.redirect === 'follow' && canFollowRedirects();
 
     const call = new CallState(resolved, idempotencyKey);

@@ -124,7 +124,7 @@ export function createAttemptScope(
   return new Scope(parent, attemptMs, deadlineMs, reasons);
 }
 
-type TimerHandle = ReturnType<typeof setTimeout>;
+export type TimerHandle = ReturnType<typeof setTimeout>;
 
 /** One class, no closures: a scope is made for every attempt of every call. */
 class Scope implements AttemptScope {
@@ -186,9 +186,14 @@ class Scope implements AttemptScope {
   }
 }
 
-function arm(ms: number | undefined, fire: (scope: Scope) => void, scope: Scope): TimerHandle | undefined {
+/** A timer calling `fire(target)` after `ms` (none when `ms` is undefined or not finite), unref'd. */
+export function arm<T>(
+  ms: number | undefined,
+  fire: (target: T) => void,
+  target: T,
+): TimerHandle | undefined {
   if (ms === undefined || !Number.isFinite(ms)) return undefined;
-  const handle = setTimeout(fire, Math.min(Math.max(0, ms), MAX_TIMER), scope);
+  const handle = setTimeout(fire, Math.min(Math.max(0, ms), MAX_TIMER), target);
   // A timer that only bounds a body read must not keep a Node process alive.
   (handle as { unref?: () => void }).unref?.();
   return handle;
