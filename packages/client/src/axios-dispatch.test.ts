@@ -5,7 +5,15 @@ import axios, {
   type InternalAxiosRequestConfig,
 } from 'axios';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FaultServer, destroy, ok, redirect, startFaultServer, status } from '../test/fault-server.js';
+import {
+  type FaultServer,
+  destroy,
+  ok,
+  redirect,
+  slow,
+  startFaultServer,
+  status,
+} from '../test/fault-server.js';
 import { withIdempotency } from './axios.js';
 import { type ClientOptions, getRetryInfo } from './index.js';
 
@@ -154,6 +162,26 @@ describe('axios: re-sending error.config (the refresh-token idiom) is the same o
     expect(performance.now() - started).toBeLessThan(5_000);
     expect(server.seen(p)).toHaveLength(2);
   });
+});
+
+describe("axios: Oncely's attempt signal works with every adapter", () => {
+  it.each(['http', 'fetch'] as const)(
+    'the %s adapter: an attempt cut by attemptTimeout is retried with the same key',
+    async (adapter) => {
+      const p = path();
+      server.route(p, slow(2_000), ok());
+      const api = withIdempotency(axios.create({ baseURL: server.origin, adapter }), {
+        attemptTimeout: 100,
+        sleep: noSleep,
+      });
+      expect(await outcome(api.post(p, 'x'))).toMatchObject({
+        status: 200,
+        info: { attempts: 2, reasons: ['attempt timeout'] },
+      });
+      expect(new Set(keysOf(p)).size).toBe(1);
+      expect(keysOf(p)).toHaveLength(2);
+    },
+  );
 });
 
 describe('axios: a legacy CancelToken', () => {

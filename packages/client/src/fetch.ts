@@ -130,6 +130,8 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
       discard: discardResponse,
     });
 
+    // A buffered body is read already: nothing is left for the deadline to bound.
+    if (bufferResponse) result.scope.dispose();
     if (result.ok) {
       const response = handOver(result.value, result.scope);
       call.succeed(response);
