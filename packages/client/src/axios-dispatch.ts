@@ -1,4 +1,3 @@
-import { IDEMPOTENCY_KEY_HEADER } from '@oncely/core';
 import type { AxiosHeaders, CancelToken } from 'axios';
 import { type Config, stateOf } from './axios-call.js';
 import { keyFollowsRedirect } from './keyed.js';
@@ -13,7 +12,7 @@ import { type CallerSignal, adoptSignal } from './signals.js';
  */
 export function oncelyRecordKey(this: Config, data: unknown, headers: AxiosHeaders): unknown {
   const state = stateOf(this);
-  if (state !== undefined) state.keySent = headers.has(IDEMPOTENCY_KEY_HEADER);
+  if (state !== undefined) state.keySent = headers.has(state.call.options.keyHeader);
   return data;
 }
 
@@ -68,7 +67,11 @@ type BeforeRedirect = (
  * caller's own `beforeRedirect` runs. (The xhr and fetch adapters follow redirects inside the
  * runtime, where no script sees them.)
  */
-export function keyStrippingBeforeRedirect(own: BeforeRedirect | undefined): BeforeRedirect {
+export function keyStrippingBeforeRedirect(
+  own: BeforeRedirect | undefined,
+  keyHeader: string,
+): BeforeRedirect {
+  const lower = keyHeader.toLowerCase();
   return function oncelyBeforeRedirect(options, response, request) {
     let stays = false;
     try {
@@ -78,7 +81,7 @@ export function keyStrippingBeforeRedirect(own: BeforeRedirect | undefined): Bef
     }
     if (!stays) {
       for (const name of Object.keys(options.headers)) {
-        if (name.toLowerCase() === 'idempotency-key') delete options.headers[name];
+        if (name.toLowerCase() === lower) delete options.headers[name];
       }
     }
     own?.(options, response, request);

@@ -1,26 +1,11 @@
-import {
-  IDEMPOTENCY_KEY_HEADER,
-  formatIdempotencyKeyHeader,
-  SAFE_METHODS,
-  assertIdempotencyKey,
-  generateIdempotencyKey,
-  invalidOptionError,
-  parseIdempotencyKeyHeader,
-  readHeader,
-} from '@oncely/core';
+import { invalidOptionError } from '@oncely/core';
 import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import axiosRetryImport from 'axios-retry';
-import {
-  type Config,
-  AxiosCall,
-  STATE,
-  isFormData,
-  isStream,
-  serialiseFormData,
-  stateOf,
-} from './axios-call.js';
+import type { AxiosCall } from './axios-call.js';
+import { type Config, STATE, isFormData, isStream, serialiseFormData, stateOf } from './axios-call.js';
 import { adoptCancellation, keyStrippingBeforeRedirect, recordKeyLast } from './axios-dispatch.js';
 import { runBeforeRequestInterceptors } from './axios-interceptors.js';
+import { keyStep, newCall } from './axios-key.js';
 import { ClientErrorCode, type OncelyClientError, isOncelyClientError } from './errors.js';
 import { retryableAttempt } from './keyed.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
@@ -69,39 +54,7 @@ export function withIdempotency<T extends AxiosInstance>(
   const resolved = normalizeClientOptions(options);
   Object.defineProperty(instance, INSTALLED, { value: true });
 
-  /** Idempotent: creates the call state and sets the key where absent. */
-  const ensureKey = (config: Config): Config => {
-    let state = config[STATE];
-    let header: string | undefined;
-    if (state === undefined) {
-      const method = (config.method ?? 'get').toUpperCase();
-      header = readHeader(config.headers, IDEMPOTENCY_KEY_HEADER);
-      const parsed = header === undefined ? undefined : parseIdempotencyKeyHeader(header);
-      const key =
-        header !== undefined
-          ? parsed?.ok
-            ? parsed.key
-            : assertIdempotencyKey(header, 'the Idempotency-Key header')
-          : SAFE_METHODS.has(method)
-            ? undefined
-            : generateIdempotencyKey(resolved.keyGenerator);
-      state = new AxiosCall(resolved, key);
-      config[STATE] = state;
-      if (header !== undefined) return config; // the key is the header's
-    } else if (state.call.idempotencyKey !== undefined) {
-      header = readHeader(config.headers, IDEMPOTENCY_KEY_HEADER);
-    }
-    const key = state.call.idempotencyKey;
-    if (key !== undefined && header === undefined) {
-      const value = formatIdempotencyKeyHeader(key);
-      if (typeof config.headers?.set === 'function') config.headers.set(IDEMPOTENCY_KEY_HEADER, value);
-      else
-        config.headers = Object.assign(config.headers ?? {}, {
-          [IDEMPOTENCY_KEY_HEADER]: value,
-        });
-    }
-    return config;
-  };
+  const ensureKey = keyStep(resolved);
 
   /**
    * A dispatch of a config this call already dispatched, other than axios-retry's own retry: the caller
@@ -111,7 +64,7 @@ export function withIdempotency<T extends AxiosInstance>(
    */
   const resend = (config: Config, previous: AxiosCall): AxiosCall => {
     previous.finish();
-    const state = new AxiosCall(resolved, previous.call.idempotencyKey);
+    const state = newCall(resolved, config, previous.call.idempotencyKey);
     config[STATE] = state;
     delete (config as unknown as Record<string, unknown>)['axios-retry'];
     if (previous.ownsSignal(config.signal))
@@ -128,7 +81,10 @@ export function withIdempotency<T extends AxiosInstance>(
     state.userSignal = config.signal ?? undefined;
     state.caller = adoptCancellation(config.signal ?? undefined, config.cancelToken);
     state.userBeforeRedirect = config.beforeRedirect;
-    state.beforeRedirect = keyStrippingBeforeRedirect(config.beforeRedirect as never) as never;
+    state.beforeRedirect = keyStrippingBeforeRedirect(
+      config.beforeRedirect as never,
+      state.call.options.keyHeader,
+    ) as never;
     config.beforeRedirect = state.beforeRedirect;
   };
 
@@ -182,7 +138,8 @@ export function withIdempotency<T extends AxiosInstance>(
     });
 
     const { requestInterceptorId } = axiosRetry(instance, {
-      retries: resolved.policy.retries,
+      // Each call's own `retries` (a request may override the client's) is checked in retryCondition.
+      retries: Number.POSITIVE_INFINITY,
       shouldResetTimeout: true,
       retryDelay: () => 0, // Oncely sleeps in onRetry: abortable, deadline-checked, injectable.
       retryCondition(error) {
@@ -191,6 +148,7 @@ export function withIdempotency<T extends AxiosInstance>(
         if (state === undefined || failure === undefined) return false; // the caller aborted
         const { call } = state;
         state.failure = { error, failure };
+        if (call.attempts > call.options.policy.retries) return false; // retries exhausted
         // Oncely's own deadline is final whatever a custom predicate says.
         const override = isOncelyClientError(failure.error, ClientErrorCode.deadlineExceeded)
           ? false

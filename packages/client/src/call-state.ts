@@ -192,6 +192,6 @@ export class CallState implements ScopeReasons {
     const attempts = `${this.attempts} attempt${this.attempts === 1 ? '' : 's'}`;
     return this.idempotencyKey === undefined
       ? `(${attempts}, no idempotency key)`
-      : `(${attempts}, Idempotency-Key ${this.idempotencyKey})`;
+      : `(${attempts}, ${this.options.keyHeader} ${this.idempotencyKey})`;
   }
 }

@@ -1,5 +1,4 @@
 import {
-  IDEMPOTENCY_KEY_HEADER,
   SAFE_METHODS,
   assertIdempotencyKey,
   formatIdempotencyKeyHeader,
@@ -7,6 +6,7 @@ import {
   parseIdempotencyKeyHeader,
 } from '@oncely/core';
 import { type BodyFactory, type PreparedBody, prepareBody } from './body.js';
+import type { ResolvedClientOptions } from './options.js';
 import { assertFetchable } from './request-check.js';
 
 /** `RequestInit` with a body that may be a factory, as `createFetch` takes it (its own fields removed). */
@@ -68,32 +68,32 @@ export function readRequest(input: RequestInfo | URL, init: CallInit): CallReque
 }
 
 /**
- * The caller's key (option, then header), else a new one for unsafe methods; `false`: none, and no
- * key header either. The key header is set to the key when it does not carry it already.
+ * The caller's key (option, then the key header), else a new one for unsafe methods; `false`: none,
+ * and no key header either. The key header is set to the key when it does not carry it already.
  */
 export function resolveKey(
   option: string | false | undefined,
   headers: Headers,
   method: string,
-  generator: Parameters<typeof generateIdempotencyKey>[0],
+  { keyGenerator, keyHeader }: Pick<ResolvedClientOptions, 'keyGenerator' | 'keyHeader'>,
 ): string | undefined {
   if (option === false) {
-    headers.delete(IDEMPOTENCY_KEY_HEADER);
+    headers.delete(keyHeader);
     return undefined;
   }
   if (option !== undefined) {
     const key = assertIdempotencyKey(option, 'idempotencyKey');
-    headers.set(IDEMPOTENCY_KEY_HEADER, formatIdempotencyKeyHeader(key));
+    headers.set(keyHeader, formatIdempotencyKeyHeader(key));
     return key;
   }
-  const header = headers.get(IDEMPOTENCY_KEY_HEADER);
+  const header = headers.get(keyHeader);
   if (header !== null) {
     const parsed = parseIdempotencyKeyHeader(header);
-    return parsed.ok ? parsed.key : assertIdempotencyKey(header, 'the Idempotency-Key header');
+    return parsed.ok ? parsed.key : assertIdempotencyKey(header, `the ${keyHeader} header`);
   }
   if (SAFE_METHODS.has(method.toUpperCase())) return undefined;
-  const key = generateIdempotencyKey(generator);
-  headers.set(IDEMPOTENCY_KEY_HEADER, formatIdempotencyKeyHeader(key));
+  const key = generateIdempotencyKey(keyGenerator);
+  headers.set(keyHeader, formatIdempotencyKeyHeader(key));
   return key;
 }
 

@@ -1,4 +1,4 @@
-import { IDEMPOTENCY_KEY_HEADER, invalidOptionError } from '@oncely/core';
+import { invalidOptionError } from '@oncely/core';
 import { runAttempts } from './attempt-loop.js';
 import { type AttemptBody, type BodyFactory, isStreamBody } from './body.js';
 import { CallState } from './call-state.js';
@@ -9,6 +9,7 @@ import { type HopInit, canFollowRedirects, refused, sendFollowingRedirects } fro
 import { bufferResponse as buffer, discardResponse, handOver, judgeResponse } from './fetch-response.js';
 import { retryableAttempt } from './keyed.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
+import { type CallPolicyOptions, optionsForCall } from './per-call.js';
 import type { AttemptScope } from './signals.js';
 
 /** Options of {@link createFetch}: the shared client options plus fetch-only ones. */
@@ -33,16 +34,19 @@ export interface FetchOptions extends ClientOptions {
   bufferResponse?: boolean | undefined;
 }
 
-/** `RequestInit` plus Oncely's per-call options. Real fetch ignores the extra fields. */
-export interface OncelyRequestInit extends Omit<RequestInit, 'body'> {
+/**
+ * `RequestInit` plus Oncely's per-call options: the key, a body factory, `throwOnHttpError` and the
+ * policy overrides `retries`, `deadline` and `attemptTimeout`. None of them reaches fetch.
+ */
+export interface OncelyRequestInit extends Omit<RequestInit, 'body'>, CallPolicyOptions {
   /**
    * A body, or a function that makes it afresh for each attempt (needed to retry a stream). A factory
    * that returns FormData is called once: its serialised bytes are re-sent.
    */
   body?: BodyInit | BodyFactory | null | undefined;
   /**
-   * The key of this call, e.g. one you persisted to resume after a crash; `false` to send none (then a
-   * POST or PATCH is not retried). A key in the `Idempotency-Key` header is used as well.
+   * The key of this call, e.g. one you persisted to resume after a crash; `false` to send none, the key
+   * header removed too (then a POST or PATCH is not retried). A key in the key header is used as well.
    * @default a new key for methods other than GET, HEAD, OPTIONS and TRACE
    */
   idempotencyKey?: string | false | undefined;
@@ -86,7 +90,15 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
     init: OncelyRequestInit = {},
   ): Promise<Response> {
     const baseFetch: BaseFetch = customFetch ?? globalThis.fetch;
-    const { idempotencyKey: keyOption, throwOnHttpError: throwOption, ...requestInit } = init ?? {};
+    const {
+      idempotencyKey: keyOption,
+      throwOnHttpError: throwOption,
+      retries,
+      deadline,
+      attemptTimeout,
+      ...requestInit
+    } = init ?? {};
+    const options = optionsForCall(resolved, { retries, deadline, attemptTimeout });
     let request: CallRequest;
     try {
       request = readRequest(input, requestInit);
@@ -96,12 +108,12 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
       });
     }
     const { headers, method } = request;
-    const idempotencyKey = resolveKey(keyOption, headers, method, resolved.keyGenerator);
+    const idempotencyKey = resolveKey(keyOption, headers, method, options);
     // The headers sent are these, as they are now: they carry the key exactly when there is one.
     const keySent = idempotencyKey !== undefined;
     const followRedirects = keySent && request.redirect === 'follow' && canFollowRedirects();
 
-    const call = new CallState(resolved, idempotencyKey);
+    const call = new CallState(options, idempotencyKey);
     const result = await runAttempts<Response>({
       call,
       signal: request.signal,
@@ -117,7 +129,7 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
               baseFetch,
               request.url,
               attemptInit,
-              IDEMPOTENCY_KEY_HEADER,
+              options.keyHeader,
               body.replayable
                 ? () => makeBody(call, request, scope)
                 : () => Promise.reject(refused('cannot follow a redirect with a one-shot stream body')),

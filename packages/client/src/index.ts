@@ -16,6 +16,7 @@ export type {
   RetryEvent,
   SuccessEvent,
 } from './options.js';
-export type { BodyFactory } from './body.js';
+export type { BodyFactory, BodyFactoryContext } from './body.js';
+export type { CallPolicyOptions } from './per-call.js';
 export { IDEMPOTENCY_KEY_HEADER, createRetryBudget, generateIdempotencyKey } from '@oncely/core';
 export type { JitterKind, RetryBudget, RetryBudgetOptions, RetryPolicyOptions } from '@oncely/core';
