@@ -45,7 +45,25 @@ export function canFollowRedirects(): boolean {
  * Requests that cannot be followed reject like undici's fetch does — a `TypeError` whose `cause` names
  * the reason (`redirect count exceeded`, …) — which Oncely does not retry.
  */
-export async function sendFollowingRedirects(
+export function sendFollowingRedirects(
+  send: Send,
+  url: string | URL,
+  init: HopInit,
+  keyHeader: string,
+  nextBody: () => Promise<BodyInit | null>,
+): Promise<Response> {
+  // Most requests are never redirected: the first hop is sent as it is, with nothing else to set up.
+  init.redirect = 'manual';
+  return send(url, init).then((response) =>
+    REDIRECT_STATUSES.has(response.status) || response.status === 0
+      ? follow(response, send, url, init, keyHeader, nextBody)
+      : response,
+  );
+}
+
+/** Follows the redirect `first` answered, and those after it. */
+async function follow(
+  first: Response,
   send: Send,
   url: string | URL,
   init: HopInit,
@@ -56,16 +74,11 @@ export async function sendFollowingRedirects(
   let method = (init.method ?? 'GET').toUpperCase();
   let headers = init.headers as Headers;
   let body = init.body ?? null;
+  let response = first;
   for (let redirects = 0; ; redirects++) {
-    // The first hop sends `init` itself (made for this attempt): most requests are never redirected.
-    let hop: HopInit;
-    if (redirects === 0) {
-      hop = init;
-      hop.redirect = 'manual';
-    } else {
-      hop = { ...init, method, headers, body, redirect: 'manual' };
+    if (redirects > 0) {
+      response = await send(current, { ...init, method, headers, body, redirect: 'manual' });
     }
-    const response = await send(current, hop);
     // An opaque redirect has status 0: the cheap getter first.
     if (response.status === 0 && response.type === 'opaqueredirect') {
       manualRedirectsHidden = true;

@@ -21,8 +21,11 @@ export interface CallRequest {
   /** The caller's signal, not yet adopted (see `adoptSignal`). */
   readonly signal: unknown;
   readonly body: PreparedBody;
-  /** Every other field fetch takes: a `Request` input's own (cache, credentials, …), then `init`'s. */
-  readonly init: RequestInit;
+  /**
+   * Every other field fetch takes: a `Request` input's own (cache, credentials, …), then `init`'s;
+   * `undefined` when there are none (most calls: no object to copy on every attempt).
+   */
+  readonly init: RequestInit | undefined;
   /** How redirects are to be handled. */
   readonly redirect: RequestRedirect;
 }
@@ -45,9 +48,11 @@ export function readRequest(input: RequestInfo | URL, init: CallInit): CallReque
     throw new TypeError('Request with GET/HEAD method cannot have body.');
   }
   // Fields other than the method are rare: only then is a Request built to check them.
+  let fields = false;
   for (const field in rest) {
     if (field !== 'method' && (rest as Record<string, unknown>)[field] !== undefined) {
       new Request(url, { ...rest, method });
+      fields = true;
       break;
     }
   }
@@ -62,7 +67,7 @@ export function readRequest(input: RequestInfo | URL, init: CallInit): CallReque
     headers,
     signal: initSignal ?? request?.signal ?? undefined,
     body: prepared,
-    init: base === undefined ? rest : { ...base, ...rest },
+    init: base === undefined ? (fields ? rest : undefined) : { ...base, ...rest },
     redirect: rest.redirect ?? request?.redirect ?? 'follow',
   };
 }

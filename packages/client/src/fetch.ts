@@ -122,8 +122,11 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
       async attempt(scope) {
         const { body } = request;
         const sent = body.fixed !== undefined ? body.fixed : await makeBody(call, request, scope);
-        const attemptInit: HopInit = { ...request.init, method, headers, body: sent, signal: scope.signal };
-        if (isStreamBody(sent)) attemptInit.duplex = 'half';
+        const attemptInit: HopInit =
+          request.init === undefined
+            ? { method, headers, body: sent, signal: scope.signal }
+            : { ...request.init, method, headers, body: sent, signal: scope.signal };
+        if (sent !== null && typeof sent !== 'string' && isStreamBody(sent)) attemptInit.duplex = 'half';
         const response = followRedirects
           ? await sendFollowingRedirects(
               baseFetch,
