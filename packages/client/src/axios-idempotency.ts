@@ -29,7 +29,7 @@ const INSTALLED = Symbol.for('oncely.client.axios-installed');
  * axios-retry under the Oncely policy (classification, Retry-After, per-attempt timeout, deadline,
  * budget, events). Returns the same instance.
  *
- * `attemptTimeout` and the deadline are hard bounds, through an `AbortSignal` on each attempt's config
+ * `attemptTimeout` and the deadline are hard bounds, through a signal on each attempt's config (AbortSignal-shaped, no AbortController)
  * (linked to the caller's): an attempt is cut at `attemptTimeout` even while its body still trickles in.
  *
  * Final errors stay axios errors (read `getRetryInfo(error)`), except when Oncely stops the call itself:
