@@ -125,6 +125,18 @@ describe.skipIf(!available && !process.env.CI)('@oncely/client in headless Chrom
           res.end();
           return;
         }
+        if (req.url === '/moved') {
+          attempts.push({ method: req.method!, path: req.url, key: Array.isArray(key) ? key[0] : key, body });
+          res.writeHead(307, { ...cors, location: '/moved-here' });
+          res.end();
+          return;
+        }
+        if (req.url === '/moved-here') {
+          attempts.push({ method: req.method!, path: req.url, key: Array.isArray(key) ? key[0] : key, body });
+          res.writeHead(201, { ...cors, 'content-type': 'application/json' });
+          res.end('{"id":"pay_moved"}');
+          return;
+        }
         if (req.url === '/busy') {
           res.writeHead(503, { ...cors, 'retry-after': '10' });
           res.end();
@@ -222,6 +234,32 @@ describe.skipIf(!available && !process.env.CI)('@oncely/client in headless Chrom
     }, apiOrigin);
     expect(result.outcome).toBe('navigated away');
     expect(result.elapsed).toBeLessThan(1000);
+    await page.close();
+  });
+
+  it('a keyed POST redirected by a 307: the browser follows it (a page cannot), one attempt', async () => {
+    const page = await browser!.newPage();
+    await page.goto(`${pageOrigin}/`);
+    await page.waitForFunction(() => 'oncely' in window);
+    const result = await page.evaluate(async (api) => {
+      const { createFetch, getRetryInfo } = (window as unknown as { oncely: OncelyClient }).oncely;
+      const response = await createFetch()(`${api}/moved`, { method: 'POST', body: 'moved body' });
+      return {
+        status: response.status,
+        redirected: response.redirected,
+        body: await response.text(),
+        info: getRetryInfo(response),
+      };
+    }, apiOrigin);
+    expect(result).toMatchObject({ status: 201, redirected: true, body: '{"id":"pay_moved"}' });
+    expect(result.info).toMatchObject({ attempts: 1 });
+    const key = result.info!.idempotencyKey;
+    expect(
+      attempts.filter((a) => a.path.startsWith('/moved')).map((a) => [a.method, a.path, a.key, a.body]),
+    ).toEqual([
+      ['POST', '/moved', key, 'moved body'],
+      ['POST', '/moved-here', key, 'moved body'],
+    ]);
     await page.close();
   });
 

@@ -3,13 +3,16 @@ import type { CallState } from './call-state.js';
 import type { Failure } from './classify-failure.js';
 import { ClientErrorCode } from './errors.js';
 import { runAttempt } from './observability/telemetry.js';
-import type { AttemptScope } from './signals.js';
+import { type AttemptScope, adoptSignal, raceWithSignal } from './signals.js';
 
 /** What the loop needs from the fetch wrapper or `retry()`. */
 export interface AttemptSpec<T> {
   call: CallState;
-  /** The caller's signal: it stops the attempt, the sleep and (for fetch) the body read. */
-  signal: AbortSignal | undefined;
+  /**
+   * The caller's signal: it stops the attempt, the sleep and (for fetch) the body read. Any
+   * AbortSignal-like object: a foreign one (a polyfill, another realm) is adopted for the call.
+   */
+  signal: unknown;
   /** Whether the call may be retried at all (POST/PATCH need a key); otherwise the reason it may not. */
   retryable: true | string;
   /** Whether the request can be sent again byte for byte. */
@@ -20,8 +23,8 @@ export interface AttemptSpec<T> {
   judge(value: T, scope: AttemptScope): Failure | undefined | Promise<Failure | undefined>;
   /** Judges an error the attempt threw. */
   describe(error: unknown): Failure;
-  /** Frees what a failed value holds before it is retried (e.g. cancels a response body). */
-  discard?(value: T): Promise<void>;
+  /** Frees what a failed value holds before it is retried (e.g. cancels a response body), without waiting. */
+  discard?(value: T): void;
 }
 
 /** How the loop ended when the last attempt failed. */
@@ -32,7 +35,7 @@ export interface LoopFailure<T> {
   hasValue: boolean;
   /** `retries exhausted (…)`, the reason it is not retryable, or why the method may not be retried. */
   reason: string;
-  /** The scope of the last attempt; kept wired when its value is handed to the caller. */
+  /** The scope of the last attempt: the caller disposes it (or hands it over with the value). */
   scope: AttemptScope;
 }
 
@@ -65,9 +68,13 @@ class FailedAttempt<T> extends Error {
  * deadline, the budget or an unreplayable body stops it.
  */
 export async function runAttempts<T>(spec: AttemptSpec<T>): Promise<LoopResult<T>> {
-  const { call, signal } = spec;
+  const { call } = spec;
   const { policy } = call.options;
+  const caller = adoptSignal(spec.signal);
+  const { signal } = caller;
   let success: { value: T; scope: AttemptScope } | undefined;
+  /** The scope of the attempt that failed last, until it is disposed or handed back. */
+  let failed: AttemptScope | undefined;
   try {
     await pRetry(
       async (attemptNumber) => {
@@ -97,7 +104,10 @@ export async function runAttempts<T>(spec: AttemptSpec<T>): Promise<LoopResult<T
           throw new FailedAttempt<T>(spec.describe(error), scope, false);
         }
         scope.settle();
-        if (failure !== undefined) throw new FailedAttempt(failure, scope, true, value);
+        if (failure !== undefined) {
+          failed = scope;
+          throw new FailedAttempt(failure, scope, true, value);
+        }
         success = { value, scope };
       },
       {
@@ -127,19 +137,25 @@ export async function runAttempts<T>(spec: AttemptSpec<T>): Promise<LoopResult<T
           }
           const delay = call.planRetry(failure);
           call.announceRetry(failure, delay);
-          if (attempt.hasValue) await spec.discard?.(attempt.value as T);
+          if (attempt.hasValue) spec.discard?.(attempt.value as T);
           attempt.scope.dispose();
-          await call.options.sleep(delay, signal);
+          failed = undefined;
+          // Raced: a custom `sleep` that ignores the signal must not hold an aborted call.
+          await raceWithSignal(call.options.sleep(delay, signal), signal);
           call.slept(delay, failure.decision.reason);
           return true;
         },
       },
     );
   } catch (error) {
+    if (!(error instanceof FailedAttempt)) failed?.dispose();
     if (signal?.aborted) {
+      if (error instanceof FailedAttempt) (error as FailedAttempt<T>).scope.dispose();
+      caller.release();
       call.giveUp('aborted', { error: signal.reason });
       throw signal.reason;
     }
+    caller.release();
     if (!(error instanceof FailedAttempt)) {
       call.giveUp(reasonOf(error), { error });
       throw error;
@@ -160,6 +176,7 @@ export async function runAttempts<T>(spec: AttemptSpec<T>): Promise<LoopResult<T
       scope: attempt.scope,
     };
   }
+  caller.release();
   return { ok: true, ...success! };
 }
 

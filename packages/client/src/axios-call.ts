@@ -1,10 +1,11 @@
 import { readProblemType } from '@oncely/core';
-import type { AxiosError, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
+import type { AxiosError, AxiosRequestConfig, AxiosResponse, InternalAxiosRequestConfig } from 'axios';
 import { CallState } from './call-state.js';
 import { type Failure, codeFailure, errorFailure, responseFailure } from './classify-failure.js';
 import { type OncelyClientError, isOncelyClientError } from './errors.js';
 import type { ResolvedClientOptions } from './options.js';
-import type { AttemptScope } from './signals.js';
+import type { AttemptSignal, LightScope } from './light-signal.js';
+import type { CallerSignal } from './signals.js';
 
 /** Where the state of one logical request lives on its axios config (it survives axios-retry's re-dispatch). */
 export const STATE = 'oncely';
@@ -14,30 +15,57 @@ export class AxiosCall {
   readonly call: CallState;
   /** The caller's own timeout, applied per attempt. */
   userTimeout: number | undefined;
-  /** The caller's own signal; each attempt's config carries the signal of its scope instead. */
-  signal: AbortSignal | undefined;
+  /** The caller's signal as they passed it (re-sending the config keeps it). */
+  userSignal: unknown;
+  /** The caller's signal and cancel token as one native signal; each attempt's config carries a scope's. */
+  caller: CallerSignal | undefined;
+  /** The caller's own `beforeRedirect`, and Oncely's, which runs it after dropping the key. */
+  userBeforeRedirect: AxiosRequestConfig['beforeRedirect'];
+  beforeRedirect: AxiosRequestConfig['beforeRedirect'];
   /** The attempt in flight: the caller's signal, the attempt timer and the deadline timer. */
-  scope: AttemptScope | undefined;
+  scope: LightScope | undefined;
+  /** Whether the last attempt went out with the key header (read at dispatch). */
+  keySent = false;
+  /** Set while axios-retry re-dispatches this call; any other dispatch of its config is a re-send. */
+  redispatching = false;
   failure: { error: unknown; failure: Failure } | undefined;
   plannedDelay = 0;
   stop: OncelyClientError<AxiosResponse> | undefined;
   notRetried: string | undefined;
   done = false;
-  converted = false;
   constructor(options: ResolvedClientOptions, key: string | undefined) {
     this.call = new CallState(options, key);
   }
 
+  /** The caller's signal, adopted. */
+  get signal(): AbortSignal | undefined {
+    return this.caller?.signal;
+  }
+
   /** Arms the timers of the next attempt; returns the signal its config must carry. */
-  startAttempt(): AbortSignal {
+  startAttempt(): AttemptSignal {
     this.scope?.dispose();
-    this.scope = this.call.openScope(this.signal);
+    this.scope = this.call.openLightScope(this.signal);
     return this.scope.signal;
   }
 
   /** Clears the timers of the last attempt. */
   endAttempt(): void {
     this.scope?.dispose();
+  }
+
+  /** The call is over: clears its timers and lets go of the caller's signal. Returns false if it already was. */
+  finish(): boolean {
+    if (this.done) return false;
+    this.done = true;
+    this.scope?.dispose();
+    this.caller?.release();
+    return true;
+  }
+
+  /** Whether `signal` is one Oncely put on this call's configs (not one the caller passed). */
+  ownsSignal(signal: unknown): boolean {
+    return signal !== undefined && (signal === this.scope?.signal || signal === this.signal);
   }
 
   /**

@@ -1,28 +1,15 @@
-import {
-  IDEMPOTENCY_KEY_HEADER,
-  formatIdempotencyKeyHeader,
-  SAFE_METHODS,
-  assertIdempotencyKey,
-  generateIdempotencyKey,
-  invalidOptionError,
-  isRetryableMethod,
-  parseIdempotencyKeyHeader,
-  readHeader,
-} from '@oncely/core';
+import { invalidOptionError } from '@oncely/core';
 import type { AxiosError, AxiosInstance, AxiosResponse } from 'axios';
 import axiosRetryImport from 'axios-retry';
-import {
-  type Config,
-  AxiosCall,
-  STATE,
-  isFormData,
-  isStream,
-  serialiseFormData,
-  stateOf,
-} from './axios-call.js';
+import type { AxiosCall } from './axios-call.js';
+import { type Config, STATE, isFormData, isStream, serialiseFormData, stateOf } from './axios-call.js';
+import { adoptCancellation, keyStrippingBeforeRedirect, recordKeyLast } from './axios-dispatch.js';
 import { runBeforeRequestInterceptors } from './axios-interceptors.js';
+import { keyStep, newCall } from './axios-key.js';
 import { ClientErrorCode, type OncelyClientError, isOncelyClientError } from './errors.js';
+import { retryableAttempt } from './keyed.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
+import { raceWithSignal } from './signals.js';
 
 // axios-retry's CJS build sets `exports.default`; a CJS bundle's Node-mode interop then hands us the
 // whole exports object as the default import. Take the function wherever it is.
@@ -42,7 +29,7 @@ const INSTALLED = Symbol.for('oncely.client.axios-installed');
  * axios-retry under the Oncely policy (classification, Retry-After, per-attempt timeout, deadline,
  * budget, events). Returns the same instance.
  *
- * `attemptTimeout` and the deadline are hard bounds, through an `AbortSignal` on each attempt's config
+ * `attemptTimeout` and the deadline are hard bounds, through a signal on each attempt's config (AbortSignal-shaped, no AbortController)
  * (linked to the caller's): an attempt is cut at `attemptTimeout` even while its body still trickles in.
  *
  * Final errors stay axios errors (read `getRetryInfo(error)`), except when Oncely stops the call itself:
@@ -67,46 +54,57 @@ export function withIdempotency<T extends AxiosInstance>(
   const resolved = normalizeClientOptions(options);
   Object.defineProperty(instance, INSTALLED, { value: true });
 
-  /** Idempotent: creates the call state and sets the key where absent. */
-  const ensureKey = (config: Config): Config => {
-    let state = config[STATE];
-    let header: string | undefined;
-    if (state === undefined) {
-      const method = (config.method ?? 'get').toUpperCase();
-      header = readHeader(config.headers, IDEMPOTENCY_KEY_HEADER);
-      const parsed = header === undefined ? undefined : parseIdempotencyKeyHeader(header);
-      const key =
-        header !== undefined
-          ? parsed?.ok
-            ? parsed.key
-            : assertIdempotencyKey(header, 'the Idempotency-Key header')
-          : SAFE_METHODS.has(method)
-            ? undefined
-            : generateIdempotencyKey(resolved.keyGenerator);
-      state = new AxiosCall(resolved, key);
-      config[STATE] = state;
-      if (header !== undefined) return config; // the key is the header's
-    } else if (state.call.idempotencyKey !== undefined) {
-      header = readHeader(config.headers, IDEMPOTENCY_KEY_HEADER);
+  const ensureKey = keyStep(resolved);
+
+  /**
+   * A dispatch of a config this call already dispatched, other than axios-retry's own retry: the caller
+   * re-sends it (the refresh-token idiom, `api.request(error.config)`). It is the same logical operation
+   * — the same key — with fresh attempt state: full retries, a new deadline, its own retry info, and
+   * the signal and hooks the caller's config carries now (not those Oncely put on it).
+   */
+  const resend = (config: Config, previous: AxiosCall): AxiosCall => {
+    previous.finish();
+    const state = newCall(resolved, config, previous.call.idempotencyKey);
+    config[STATE] = state;
+    delete (config as unknown as Record<string, unknown>)['axios-retry'];
+    if (previous.ownsSignal(config.signal))
+      restore(config, 'signal', previous.userSignal as Config['signal']);
+    if (config.beforeRedirect === previous.beforeRedirect) {
+      restore(config, 'beforeRedirect', previous.userBeforeRedirect);
     }
-    const key = state.call.idempotencyKey;
-    if (key !== undefined && header === undefined) {
-      const value = formatIdempotencyKeyHeader(key);
-      if (typeof config.headers?.set === 'function') config.headers.set(IDEMPOTENCY_KEY_HEADER, value);
-      else
-        config.headers = Object.assign(config.headers ?? {}, {
-          [IDEMPOTENCY_KEY_HEADER]: value,
-        });
-    }
-    return config;
+    return state;
+  };
+
+  /** Takes over what the caller configured for the whole call; attempts get Oncely's instead. */
+  const begin = (config: Config, state: AxiosCall): void => {
+    state.userTimeout = config.timeout !== undefined && config.timeout > 0 ? config.timeout : undefined;
+    state.userSignal = config.signal ?? undefined;
+    state.caller = adoptCancellation(config.signal ?? undefined, config.cancelToken);
+    state.userBeforeRedirect = config.beforeRedirect;
+    state.beforeRedirect = keyStrippingBeforeRedirect(
+      config.beforeRedirect as never,
+      state.call.options.keyHeader,
+    ) as never;
+    config.beforeRedirect = state.beforeRedirect;
   };
 
   /** Checks the deadline and arms the attempt's timers; throws when the deadline has passed. */
   const startAttempt = (config: Config, state: AxiosCall): Config => {
     const { call } = state;
+    state.keySent = false;
+    if (state.signal?.aborted) {
+      // Cancelled during the backoff: this re-dispatch ends the call as axios ends a cancelled request.
+      const token = config.cancelToken as { reason?: unknown } | undefined;
+      if (token?.reason !== undefined) {
+        state.finish();
+        call.giveUp('aborted', { error: token.reason });
+        throw token.reason;
+      }
+      config.signal = state.signal;
+      return config;
+    }
     if (call.remaining() <= 0) {
-      state.done = true;
-      state.endAttempt();
+      state.finish();
       const error = call.error(
         ClientErrorCode.deadlineExceeded,
         `Deadline of ${resolved.policy.deadline} ms exceeded.`,
@@ -123,19 +121,25 @@ export function withIdempotency<T extends AxiosInstance>(
 
   runBeforeRequestInterceptors(instance, ensureKey, () => {
     instance.interceptors.request.use(function oncelyPrepareAttempt(config: Config) {
-      const state = ensureKey(config)[STATE]!;
+      let state = ensureKey(config)[STATE]!;
+      if (state.redispatching) {
+        state.redispatching = false;
+      } else {
+        if (state.call.attempts > 0) state = resend(config, state);
+        begin(config, state);
+      }
       state.call.attempts += 1;
-      if (state.call.attempts === 1) {
-        state.userTimeout = config.timeout !== undefined && config.timeout > 0 ? config.timeout : undefined;
-        state.signal = (config.signal ?? undefined) as AbortSignal | undefined;
-        // Only FormData makes the first attempt wait (for its serialisation).
-        if (isFormData(config.data)) return serialiseFormData(config).then(() => startAttempt(config, state));
+      recordKeyLast(config);
+      // Only FormData makes the first attempt wait (for its serialisation).
+      if (state.call.attempts === 1 && isFormData(config.data)) {
+        return serialiseFormData(config).then(() => startAttempt(config, state));
       }
       return startAttempt(config, state);
     });
 
-    axiosRetry(instance, {
-      retries: resolved.policy.retries,
+    const { requestInterceptorId } = axiosRetry(instance, {
+      // Each call's own `retries` (a request may override the client's) is checked in retryCondition.
+      retries: Number.POSITIVE_INFINITY,
       shouldResetTimeout: true,
       retryDelay: () => 0, // Oncely sleeps in onRetry: abortable, deadline-checked, injectable.
       retryCondition(error) {
@@ -144,6 +148,7 @@ export function withIdempotency<T extends AxiosInstance>(
         if (state === undefined || failure === undefined) return false; // the caller aborted
         const { call } = state;
         state.failure = { error, failure };
+        if (call.attempts > call.options.policy.retries) return false; // retries exhausted
         // Oncely's own deadline is final whatever a custom predicate says.
         const override = isOncelyClientError(failure.error, ClientErrorCode.deadlineExceeded)
           ? false
@@ -159,9 +164,9 @@ export function withIdempotency<T extends AxiosInstance>(
           state.notRetried = failure.decision.reason;
           return false;
         }
-        const method = (error.config?.method ?? 'get').toUpperCase();
-        if (!isRetryableMethod(method, call.idempotencyKey !== undefined)) {
-          state.notRetried = `${method} without an idempotency key is not retried`;
+        const retryable = retryableAttempt(error.config?.method ?? 'get', state.keySent);
+        if (retryable !== true) {
+          state.notRetried = retryable;
           return false;
         }
         if (isStream(error.config?.data)) {
@@ -185,34 +190,35 @@ export function withIdempotency<T extends AxiosInstance>(
       },
       async onRetry(_retryCount, _error, config) {
         const state = stateOf(config as Config)!;
+        // axios-retry dispatches the config again whatever happens here.
+        state.redispatching = true;
         state.endAttempt();
         const { failure } = state.failure!;
         state.call.announceRetry(failure, state.plannedDelay);
         try {
-          await resolved.sleep(state.plannedDelay, state.signal);
+          // Raced: a custom `sleep` that ignores the signal must not hold a cancelled call.
+          await raceWithSignal(resolved.sleep(state.plannedDelay, state.signal), state.signal);
         } catch {
-          return; // aborted: axios-retry re-dispatches at once and axios rejects with CanceledError
+          return; // cancelled: the re-dispatch ends the call (see startAttempt)
         }
         state.call.slept(state.plannedDelay, failure.decision.reason);
       },
     });
+    // axios-retry's request interceptor only stamps `lastRequestTime` (for `shouldResetTimeout: false`)
+    // and applies `validateResponse`, neither used here; its response interceptor makes the same state
+    // on the first failure. Without it every request saves an options spread and an interceptor step.
+    instance.interceptors.request.eject(requestInterceptorId);
   });
 
   instance.interceptors.response.use(
     function oncelySucceeded(response: AxiosResponse) {
       const state = stateOf(response.config);
-      if (state !== undefined && !state.done) {
-        state.done = true;
-        state.endAttempt();
-        state.call.succeed(response);
-      }
+      if (state?.finish() === true) state.call.succeed(response);
       return response;
     },
     function oncelyGaveUp(error: AxiosError) {
       const state = stateOf(error?.config);
-      if (isOncelyClientError(error) || state === undefined || state.done) return Promise.reject(error);
-      state.done = true;
-      state.endAttempt();
+      if (isOncelyClientError(error) || state === undefined || !state.finish()) return Promise.reject(error);
       const { call } = state;
       const evaluated = state.failure?.error === error;
       const failure = evaluated ? state.failure!.failure : state.judge(error);
@@ -237,4 +243,14 @@ export function withIdempotency<T extends AxiosInstance>(
     },
   );
   return instance;
+}
+
+/** Puts back what the caller had configured, absent included. */
+function restore<K extends 'signal' | 'beforeRedirect'>(
+  config: Config,
+  field: K,
+  value: Config[K] | undefined,
+): void {
+  if (value === undefined) delete config[field];
+  else config[field] = value;
 }

@@ -4,6 +4,7 @@ import { type ClientErrorCodeValue, ClientErrorCode, OncelyClientError } from '.
 import { type CallObserver, observeCall } from './observability/telemetry.js';
 import type { ResolvedClientOptions } from './options.js';
 import { type RetryInfo, recordRetryInfo } from './retry-info.js';
+import { LightScope } from './light-signal.js';
 import { type AttemptScope, type ScopeReasons, createAttemptScope } from './signals.js';
 
 const now = (): number => performance.now();
@@ -75,14 +76,24 @@ export class CallState implements ScopeReasons {
    * is not retried).
    */
   openScope(parent: AbortSignal | undefined): AttemptScope {
+    const [attemptMs, deadlineMs] = this.attemptBounds();
+    return createAttemptScope(parent, attemptMs, deadlineMs, this);
+  }
+
+  /** The same bounds on an {@link AttemptSignal} (axios), which costs no AbortController. */
+  openLightScope(parent: AbortSignal | undefined): LightScope {
+    const [attemptMs, deadlineMs] = this.attemptBounds();
+    return new LightScope(parent, attemptMs, deadlineMs, this);
+  }
+
+  /** When the attempt timer and the deadline timer of the next attempt fire (`undefined`: never). */
+  private attemptBounds(): [number | undefined, number | undefined] {
     const { attemptTimeout, deadline } = this.options.policy;
     const remaining = this.remaining();
-    return createAttemptScope(
-      parent,
+    return [
       Number.isFinite(attemptTimeout) && attemptTimeout < remaining ? attemptTimeout : undefined,
       Number.isFinite(deadline) ? remaining : undefined,
-      this,
-    );
+    ];
   }
 
   /** The reason an attempt timer aborts with (read when it fires). */
@@ -194,6 +205,6 @@ export class CallState implements ScopeReasons {
     const attempts = `${this.attempts} attempt${this.attempts === 1 ? '' : 's'}`;
     return this.idempotencyKey === undefined
       ? `(${attempts}, no idempotency key)`
-      : `(${attempts}, Idempotency-Key ${this.idempotencyKey})`;
+      : `(${attempts}, ${this.options.keyHeader} ${this.idempotencyKey})`;
   }
 }

@@ -18,6 +18,8 @@ export interface Failure {
   status?: number;
   /** Headers to read a Retry-After from. */
   headers?: HeaderSource | undefined;
+  /** fetch refused the request (a `TypeError` that is no network failure): the request is wrong as given. */
+  refused?: boolean;
 }
 
 /** A failure from a response (fetch `Response`, axios response, or the facts of an SDK error). */
@@ -51,6 +53,25 @@ export function errorFailure(error: unknown, { fromFetch = false }: { fromFetch?
   if (facts !== undefined)
     return responseFailure(facts, { error, response: readProperty(error, 'response') });
   return codeFailure(error, { fromFetch });
+}
+
+/**
+ * A failure from a rejection of fetch. A `TypeError` fetch rejects with for a request already checked
+ * (see `readRequest`) is either a network error — browsers: no cause; undici: its code on `cause` — or
+ * fetch refusing the request: a `cause` without a network code (`unexpected redirect`, `redirect count
+ * exceeded`). A refusal is final and named by its cause.
+ */
+export function fetchFailure(error: unknown): Failure {
+  const failure = errorFailure(error, { fromFetch: true });
+  if (!(error instanceof TypeError) || failure.decision.retry || failure.decision.reason !== 'error') {
+    return failure;
+  }
+  const cause: unknown = error.cause;
+  const detail =
+    typeof cause === 'object' && cause !== null && typeof (cause as Error).message === 'string'
+      ? (cause as Error).message
+      : error.message;
+  return { ...failure, decision: { retry: false, reason: `fetch refused: ${detail}` }, refused: true };
 }
 
 /** A failure judged by the error code on `error`'s cause chain alone (core's `classifyError`), never by a status. */

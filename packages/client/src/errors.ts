@@ -16,6 +16,13 @@ export const ClientErrorCode = {
   budgetExhausted: 'ERR_ONCELY_RETRY_BUDGET_EXHAUSTED',
   /** A retry was needed but the request body is a one-shot stream and no body factory was given. */
   bodyNotReplayable: 'ERR_ONCELY_BODY_NOT_REPLAYABLE',
+  /**
+   * The request cannot succeed as given, so it is never retried: fetch refused it (a GET/HEAD with a
+   * body, an invalid URL, method, `credentials`, `redirect` or `mode`, a redirect that `redirect: 'error'`
+   * forbids, more than 20 redirects, a redirect a one-shot stream body cannot follow), or the body factory
+   * or the `Request` body failed. `cause` is the original error.
+   */
+  invalidRequest: 'ERR_ONCELY_INVALID_REQUEST',
 } as const;
 
 export type ClientErrorCodeValue = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];

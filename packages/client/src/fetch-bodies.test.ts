@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FaultServer, destroy, ok, startFaultServer, status } from '../test/fault-server.js';
+import { type OncelyServer, startOncelyServer } from '../test/oncely-server.js';
 import { ClientErrorCode, createFetch, isOncelyClientError } from './index.js';
 
 let server: FaultServer;
@@ -118,5 +119,39 @@ describe('createFetch: the same bytes on every attempt', () => {
     expect(response.status).toBe(200);
     expect(made).toBe(3);
     expect(server.seen(p).map((s) => s.body.toString())).toEqual(Array(3).fill('chunk-1 chunk-2'));
+  });
+});
+
+describe('createFetch: a body factory against the real @oncely/server', () => {
+  let oncely: OncelyServer;
+  beforeAll(async () => {
+    oncely = await startOncelyServer();
+  });
+  afterAll(() => oncely.close());
+
+  it('FormData from a factory: serialised once, so the retry after a lost response gets the stored 201', async () => {
+    oncely.loseResponses(1);
+    let made = 0;
+    const response = await fetch(`${oncely.origin}/payments`, {
+      method: 'POST',
+      body: () => {
+        made++;
+        const data = new FormData();
+        data.append('amount', '1000');
+        data.append('receipt', new Blob([bytes], { type: 'application/octet-stream' }), 'receipt.bin');
+        return data;
+      },
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('idempotent-replayed')).toBe('true');
+    expect(await response.json()).toEqual({ execution: 1, bytes: oncely.forwarded[0]!.body.length });
+    expect(oncely.executions).toBe(1);
+    expect(made).toBe(1);
+    const [first, second] = oncely.forwarded;
+    expect(oncely.forwarded).toHaveLength(2);
+    expect(first!.contentType).toMatch(/^multipart\/form-data; boundary=/);
+    expect(second!.contentType).toBe(first!.contentType);
+    expect(second!.body.equals(first!.body)).toBe(true);
+    expect(second!.key).toBe(first!.key);
   });
 });

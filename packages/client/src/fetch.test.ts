@@ -260,6 +260,18 @@ describe('createFetch: methods and keys', () => {
     expect(server.seen(p).map((s) => s.key)).toEqual([undefined]);
   });
 
+  it('idempotencyKey: false also drops a key header: the POST goes out unkeyed and is not retried', async () => {
+    const p = path();
+    const response = await client().fetch(server.route(p, status(503), ok()), {
+      method: 'POST',
+      body: 'x',
+      headers: { 'Idempotency-Key': 'from-a-default-header' },
+      idempotencyKey: false,
+    });
+    expect(response.status).toBe(503);
+    expect(server.seen(p).map((s) => s.key)).toEqual([undefined]);
+  });
+
   it('retries a GET without sending a key', async () => {
     const p = path();
     const response = await client().fetch(server.route(p, status(503), ok()));

@@ -1,26 +1,24 @@
-import {
-  IDEMPOTENCY_KEY_HEADER,
-  formatIdempotencyKeyHeader,
-  PROBLEM_CONTENT_TYPE,
-  assertIdempotencyKey,
-  generateIdempotencyKey,
-  invalidOptionError,
-  isRetryableMethod,
-  parseIdempotencyKeyHeader,
-  readProblemType,
-  SAFE_METHODS,
-} from '@oncely/core';
+import { invalidOptionError } from '@oncely/core';
 import { runAttempts } from './attempt-loop.js';
-import { type BodyFactory, isStreamBody, prepareBody } from './body.js';
+import { type AttemptBody, type BodyFactory, isStreamBody } from './body.js';
 import { CallState } from './call-state.js';
-import { assertFetchable } from './request-check.js';
-import { type Failure, errorFailure, responseFailure } from './classify-failure.js';
-import { ClientErrorCode, isOncelyClientError } from './errors.js';
+import { type Failure, fetchFailure } from './classify-failure.js';
+import { ClientErrorCode, OncelyClientError, isOncelyClientError } from './errors.js';
+import { type CallRequest, readRequest, resolveKey } from './fetch-request.js';
+import { type HopInit, canFollowRedirects, refused, sendFollowingRedirects } from './fetch-redirects.js';
+import { bufferResponse as buffer, discardResponse, handOver, judgeResponse } from './fetch-response.js';
+import { retryableAttempt } from './keyed.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
+import { type CallPolicyOptions, optionsForCall } from './per-call.js';
+import type { AttemptScope } from './signals.js';
 
 /** Options of {@link createFetch}: the shared client options plus fetch-only ones. */
 export interface FetchOptions extends ClientOptions {
-  /** The fetch that sends each attempt. @default globalThis.fetch (looked up at call time) */
+  /**
+   * The fetch that sends each attempt (e.g. node-fetch). Oncely follows a keyed request's redirects
+   * itself, so it asks this fetch for `redirect: 'manual'` then.
+   * @default globalThis.fetch (looked up at call time)
+   */
   fetch?: ((input: RequestInfo | URL, init?: RequestInit) => Promise<Response>) | undefined;
   /**
    * Reject a final answer with status ≥ 400 with an `ERR_ONCELY_HTTP_ERROR` error (its `response`
@@ -36,13 +34,19 @@ export interface FetchOptions extends ClientOptions {
   bufferResponse?: boolean | undefined;
 }
 
-/** `RequestInit` plus Oncely's per-call options. Real fetch ignores the extra fields. */
-export interface OncelyRequestInit extends Omit<RequestInit, 'body'> {
-  /** A body, or a function that makes it afresh for each attempt (needed to retry a stream). */
+/**
+ * `RequestInit` plus Oncely's per-call options: the key, a body factory, `throwOnHttpError` and the
+ * policy overrides `retries`, `deadline` and `attemptTimeout`. None of them reaches fetch.
+ */
+export interface OncelyRequestInit extends Omit<RequestInit, 'body'>, CallPolicyOptions {
+  /**
+   * A body, or a function that makes it afresh for each attempt (needed to retry a stream). A factory
+   * that returns FormData is called once: its serialised bytes are re-sent.
+   */
   body?: BodyInit | BodyFactory | null | undefined;
   /**
-   * The key of this call, e.g. one you persisted to resume after a crash; `false` to send none (then a
-   * POST or PATCH is not retried). A key in the `Idempotency-Key` header is used as well.
+   * The key of this call, e.g. one you persisted to resume after a crash; `false` to send none, the key
+   * header removed too (then a POST or PATCH is not retried). A key in the key header is used as well.
    * @default a new key for methods other than GET, HEAD, OPTIONS and TRACE
    */
   idempotencyKey?: string | false | undefined;
@@ -53,6 +57,8 @@ export interface OncelyRequestInit extends Omit<RequestInit, 'body'> {
 /** A fetch-compatible function that retries safely. */
 export type OncelyFetch = (input: RequestInfo | URL, init?: OncelyRequestInit) => Promise<Response>;
 
+type BaseFetch = NonNullable<FetchOptions['fetch']>;
+
 /**
  * Creates a fetch-compatible function that gives each call one idempotency key, sends it on every
  * attempt and retries with backoff under one policy.
@@ -60,7 +66,8 @@ export type OncelyFetch = (input: RequestInfo | URL, init?: OncelyRequestInit) =
  * Resolves with the final `Response`, as fetch does, when the server's answer is final or the retries
  * are used up (read `getRetryInfo(response)` for the key, attempts and delays). Rejects with
  * `signal.reason` on abort, and with an {@link OncelyClientError} when every attempt failed without an
- * answer or Oncely stopped the call (deadline, budget, unreplayable body).
+ * answer, the request is invalid (`ERR_ONCELY_INVALID_REQUEST`, never retried) or Oncely stopped the
+ * call (deadline, budget, unreplayable body).
  */
 export function createFetch(options: FetchOptions = {}): OncelyFetch {
   const {
@@ -82,54 +89,55 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
     input: RequestInfo | URL,
     init: OncelyRequestInit = {},
   ): Promise<Response> {
-    const baseFetch = customFetch ?? globalThis.fetch;
+    const baseFetch: BaseFetch = customFetch ?? globalThis.fetch;
     const {
       idempotencyKey: keyOption,
       throwOnHttpError: throwOption,
-      body,
-      headers: initHeaders,
-      signal: initSignal,
-      ...rest
-    } = init;
-    const request = typeof Request !== 'undefined' && input instanceof Request ? input : undefined;
-    const url = request === undefined ? input : request.url;
-    const method = rest.method ?? request?.method ?? 'GET';
-    // Fail on a bad URL or method now: afterwards, a TypeError from fetch means a network error.
-    if (request === undefined) assertFetchable(url, method);
-    const headers = new Headers(initHeaders ?? request?.headers);
-    const signal = initSignal ?? request?.signal ?? undefined;
+      retries,
+      deadline,
+      attemptTimeout,
+      ...requestInit
+    } = init ?? {};
+    const options = optionsForCall(resolved, { retries, deadline, attemptTimeout });
+    let request: CallRequest;
+    try {
+      request = readRequest(input, requestInit);
+    } catch (error) {
+      throw new OncelyClientError(ClientErrorCode.invalidRequest, `Invalid request: ${messageOf(error)}`, {
+        cause: error,
+      });
+    }
+    const { headers, method } = request;
+    const idempotencyKey = resolveKey(keyOption, headers, method, options);
+    // The headers sent are these, as they are now: they carry the key exactly when there is one.
+    const keySent = idempotencyKey !== undefined;
+    const followRedirects = keySent && request.redirect === 'follow' && canFollowRedirects();
 
-    const idempotencyKey = resolveKey(keyOption, headers, method, resolved.keyGenerator);
-
-    const preparing = prepareBody(
-      body !== undefined ? body : request?.body ? await request.arrayBuffer() : null,
-    );
-    const prepared = preparing instanceof Promise ? await preparing : preparing;
-    if (prepared.contentType !== undefined && !headers.has('content-type'))
-      headers.set('content-type', prepared.contentType);
-    const base = request === undefined ? undefined : requestFields(request);
-
-    const call = new CallState(resolved, idempotencyKey);
-    const upper = method.toUpperCase();
+    const call = new CallState(options, idempotencyKey);
     const result = await runAttempts<Response>({
       call,
-      signal,
-      retryable: isRetryableMethod(upper, idempotencyKey !== undefined)
-        ? true
-        : `${upper} without an idempotency key is not retried`,
-      replayable: prepared.replayable,
+      signal: request.signal,
+      retryable: retryableAttempt(method, keySent),
+      replayable: request.body.replayable,
       async attempt(scope) {
-        const attemptBody = prepared.fixed !== undefined ? prepared.fixed : await prepared.next();
-        const attemptInit: RequestInit & { duplex?: 'half' } = {
-          ...base,
-          ...rest,
-          method,
-          headers,
-          body: attemptBody,
-          signal: scope.signal,
-        };
-        if (isStreamBody(attemptBody)) attemptInit.duplex = 'half';
-        const response = await baseFetch(url, attemptInit);
+        const { body } = request;
+        const sent = body.fixed !== undefined ? body.fixed : await makeBody(call, request, scope);
+        const attemptInit: HopInit =
+          request.init === undefined
+            ? { method, headers, body: sent, signal: scope.signal }
+            : { ...request.init, method, headers, body: sent, signal: scope.signal };
+        if (sent !== null && typeof sent !== 'string' && isStreamBody(sent)) attemptInit.duplex = 'half';
+        const response = followRedirects
+          ? await sendFollowingRedirects(
+              baseFetch,
+              request.url,
+              attemptInit,
+              options.keyHeader,
+              body.replayable
+                ? () => makeBody(call, request, scope)
+                : () => Promise.reject(refused('cannot follow a redirect with a one-shot stream body')),
+            )
+          : await baseFetch(request.url, attemptInit);
         return bufferResponse ? await buffer(response) : response;
       },
       judge: judgeResponse,
@@ -137,13 +145,16 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
       discard: discardResponse,
     });
 
+    // A buffered body is read already: nothing is left for the deadline to bound.
+    if (bufferResponse) result.scope.dispose();
     if (result.ok) {
-      call.succeed(result.value);
-      return result.value;
+      const response = handOver(result.value, result.scope);
+      call.succeed(response);
+      return response;
     }
     const { failure, reason } = result;
     if (result.hasValue) {
-      const response = result.value!;
+      const response = handOver(result.value!, result.scope);
       if (throwOption ?? throwOnHttpError) {
         const error = call.error(ClientErrorCode.httpError, `HTTP ${response.status} (${reason}).`, {
           response,
@@ -155,94 +166,63 @@ export function createFetch(options: FetchOptions = {}): OncelyFetch {
       call.giveUp(reason, { response });
       return response;
     }
+    result.scope.dispose();
     const error = isOncelyClientError(failure.error)
       ? failure.error
-      : call.error(ClientErrorCode.requestFailed, `Request failed: ${reason}.`, { cause: failure.error });
+      : failure.refused === true
+        ? call.error(ClientErrorCode.invalidRequest, `Request refused: ${reason}.`, { cause: failure.error })
+        : call.error(ClientErrorCode.requestFailed, `Request failed: ${reason}.`, { cause: failure.error });
     call.giveUp(reason, { error });
     throw error;
   };
 }
 
-/**
- * The caller's key (option, then header), else a new one for unsafe methods; `false`: none. The
- * `Idempotency-Key` header is set to the key when it does not carry it already.
- */
-function resolveKey(
-  option: string | false | undefined,
-  headers: Headers,
-  method: string,
-  generator: Parameters<typeof generateIdempotencyKey>[0],
-): string | undefined {
-  if (option === false) return undefined;
-  if (option !== undefined) {
-    const key = assertIdempotencyKey(option, 'idempotencyKey');
-    headers.set(IDEMPOTENCY_KEY_HEADER, formatIdempotencyKeyHeader(key));
-    return key;
-  }
-  const header = headers.get(IDEMPOTENCY_KEY_HEADER);
-  if (header !== null) {
-    const parsed = parseIdempotencyKeyHeader(header);
-    return parsed.ok ? parsed.key : assertIdempotencyKey(header, 'the Idempotency-Key header');
-  }
-  if (SAFE_METHODS.has(method.toUpperCase())) return undefined;
-  const key = generateIdempotencyKey(generator);
-  headers.set(IDEMPOTENCY_KEY_HEADER, formatIdempotencyKeyHeader(key));
-  return key;
+/** Why the body of an attempt could not be made: final, whatever the error (see `describeFetchError`). */
+class BodyUnavailable {
+  constructor(
+    readonly error: unknown,
+    readonly reason: string,
+  ) {}
 }
 
 /**
- * A response with status ≥ 400 is a failure; whether it is retried is core's `classifyResponse`. A
- * problem document's `type` is read (from a clone, so the caller can still read the body) only where
- * it matters: 409 "in progress", 422 "key reused" and 500 "response not replayable".
+ * The body of this attempt, its content type set where the caller's headers lack one. Every wait is
+ * bounded by the attempt's signal; a failure is final — a body that cannot be made will not be made
+ * by trying again: the caller's abort, the attempt timeout or the deadline (their own errors), or the
+ * factory's or the `Request` body's error (as `ERR_ONCELY_INVALID_REQUEST`).
  */
-function judgeResponse(response: Response): Failure | undefined | Promise<Failure | undefined> {
-  return response.status < 400 ? undefined : judgeFailedResponse(response);
-}
-
-async function judgeFailedResponse(response: Response): Promise<Failure | undefined> {
-  let problemType: string | undefined;
-  const contentType = response.headers.get('content-type') ?? '';
-  if (
-    (response.status === 409 || response.status === 422 || response.status === 500) &&
-    contentType.toLowerCase().startsWith(PROBLEM_CONTENT_TYPE)
-  ) {
-    problemType = readProblemType(await response.clone().text());
+async function makeBody(
+  call: CallState,
+  request: CallRequest,
+  scope: AttemptScope,
+): Promise<BodyInit | null> {
+  let made: AttemptBody;
+  try {
+    made = await request.body.next(call.attempts, scope.signal);
+  } catch (error) {
+    if (scope.signal.aborted && error === scope.signal.reason) {
+      throw new BodyUnavailable(error, isOncelyClientError(error) ? error.code : 'aborted');
+    }
+    throw new BodyUnavailable(
+      call.error(ClientErrorCode.invalidRequest, `The request body could not be made: ${messageOf(error)}`, {
+        cause: error,
+      }),
+      'request body failed',
+    );
   }
-  return responseFailure({ status: response.status, headers: response.headers, problemType }, { response });
+  if (made.contentType !== undefined && !request.headers.has('content-type')) {
+    request.headers.set('content-type', made.contentType);
+  }
+  return made.body;
 }
 
 function describeFetchError(error: unknown): Failure {
-  return errorFailure(error, { fromFetch: true });
+  if (error instanceof BodyUnavailable) {
+    return { decision: { retry: false, reason: error.reason }, timeout: false, error: error.error };
+  }
+  return fetchFailure(error);
 }
 
-/** Frees a response that is retried. */
-async function discardResponse(response: Response): Promise<void> {
-  await response.body?.cancel().catch(() => undefined);
-}
-
-/** Reads the whole body now; a reset mid-body rejects here, inside the attempt, and is retried. */
-async function buffer(response: Response): Promise<Response> {
-  const bytes = await response.arrayBuffer();
-  const copy = new Response(response.status === 204 || response.status === 304 ? null : bytes, {
-    status: response.status,
-    statusText: response.statusText,
-    headers: response.headers,
-  });
-  Object.defineProperty(copy, 'url', { value: response.url });
-  Object.defineProperty(copy, 'redirected', { value: response.redirected });
-  return copy;
-}
-
-/** The fields of a `Request` input that fetch(url, init) would otherwise lose. */
-function requestFields(request: Request): RequestInit {
-  return {
-    cache: request.cache,
-    credentials: request.credentials,
-    integrity: request.integrity,
-    keepalive: request.keepalive,
-    mode: request.mode === 'navigate' ? 'same-origin' : request.mode,
-    redirect: request.redirect,
-    referrer: request.referrer,
-    referrerPolicy: request.referrerPolicy,
-  };
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

@@ -16,7 +16,8 @@ export type {
   RetryEvent,
   SuccessEvent,
 } from './options.js';
-export type { BodyFactory } from './body.js';
+export type { BodyFactory, BodyFactoryContext } from './body.js';
+export type { CallPolicyOptions } from './per-call.js';
 // From @oncely/core, so that matching a server's problem type or any Oncely error needs no second dependency.
 export {
   IDEMPOTENCY_KEY_HEADER,

@@ -1,4 +1,5 @@
 import {
+  IDEMPOTENCY_KEY_HEADER,
   type KeyGenerator,
   type RandomSource,
   type ResolvedRetryPolicy,
@@ -66,6 +67,9 @@ export interface RetryCheck {
   status?: number;
 }
 
+/** An HTTP header field name: a token (RFC 9110 §5.1, §5.6.2). */
+const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
 /** Options shared by `createFetch`, `retry` and `withIdempotency`. Every field is optional. */
 export interface ClientOptions extends RetryPolicyOptions {
   /**
@@ -73,6 +77,13 @@ export interface ClientOptions extends RetryPolicyOptions {
    * @default 'v4'
    */
   keyGenerator?: KeyGenerator | undefined;
+  /**
+   * The request header that carries the key, for APIs that name it otherwise (PayPal:
+   * `PayPal-Request-Id`). Read (a key you set there is used) and written by `createFetch` and
+   * `withIdempotency`; `retry` hands you the key to put where your SDK wants it.
+   * @default 'Idempotency-Key'
+   */
+  keyHeader?: string | undefined;
   /**
    * The retry budget (a token bucket) of this client: its options, a budget shared with other clients
    * (`createRetryBudget()`), or `false` for none. When empty, calls fail fast with
@@ -125,6 +136,7 @@ export interface ClientHooks {
 export interface ResolvedClientOptions {
   readonly policy: ResolvedRetryPolicy;
   readonly keyGenerator: KeyGenerator;
+  readonly keyHeader: string;
   readonly budget: RetryBudget | undefined;
   readonly hooks: ClientHooks;
   readonly shouldRetry: ((check: RetryCheck) => boolean | undefined) | undefined;
@@ -150,9 +162,14 @@ export function normalizeClientOptions(
   if (keyGenerator !== 'v4' && keyGenerator !== 'v7' && typeof keyGenerator !== 'function') {
     throw invalidOptionError('keyGenerator', keyGenerator, "'v4', 'v7' or a function returning a key");
   }
+  const keyHeader = options.keyHeader ?? IDEMPOTENCY_KEY_HEADER;
+  if (typeof keyHeader !== 'string' || !HEADER_NAME.test(keyHeader)) {
+    throw invalidOptionError('keyHeader', keyHeader, 'an HTTP header name (RFC 9110 token)');
+  }
   return Object.freeze({
     policy,
     keyGenerator,
+    keyHeader,
     budget: resolveBudget(options.retryBudget, defaultBudget),
     hooks: Object.freeze({
       onRetry: checkFunction('onRetry', options.onRetry),

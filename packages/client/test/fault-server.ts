@@ -132,3 +132,11 @@ export const trickle =
     const timer = setInterval(() => res.write(' '), every);
     res.on('close', () => clearInterval(timer));
   };
+
+/** A redirect to `location` (resolved by the client against the request URL). */
+export const redirect =
+  (code: number, location: string): Behaviour =>
+  (_req, res) => {
+    res.writeHead(code, { location, 'content-length': '0' });
+    res.end();
+  };

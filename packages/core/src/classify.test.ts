@@ -134,6 +134,13 @@ describe('classifyError', () => {
     expect(classifyError(notMarked, { fromFetch: true }).retry).toBe(false);
   });
 
+  it("does not retry undici's refusals: a fetch TypeError whose cause has no network code", () => {
+    for (const message of ['unexpected redirect', 'redirect count exceeded']) {
+      const error = new TypeError('fetch failed', { cause: new Error(message) });
+      expect(classifyError(error, { fromFetch: true })).toEqual({ retry: false, reason: 'error' });
+    }
+  });
+
   it('never throws on hostile values', () => {
     const hostile = new Proxy(
       {},

@@ -126,9 +126,12 @@ export function classifyResponse(facts: ResponseFacts): RetryDecision {
 /** Options of {@link classifyError}. */
 export interface ClassifyErrorOptions {
   /**
-   * The error is a rejection of `fetch()` itself. Per the Fetch standard fetch rejects with a
-   * `TypeError` only for network errors, which browsers report without a code ("Failed to fetch");
-   * workerd with a plain `Error` marked `retryable: true` ("Network connection lost.").
+   * The error is a rejection of `fetch()` itself, for a request already checked as valid (so the
+   * `TypeError` is not argument validation). Browsers report a network error as a `TypeError` with no
+   * code and no `cause` ("Failed to fetch"): retried. Node's fetch (undici) puts the reason on `cause`:
+   * a network failure has its error code there (retried by the code rule); a `cause` without one
+   * (`unexpected redirect`, `redirect count exceeded`) is fetch refusing the request: not retried.
+   * workerd rejects a lost connection with a plain `Error` marked `retryable: true`: retried.
    */
   fromFetch?: boolean | undefined;
 }
@@ -147,7 +150,10 @@ export function classifyError(error: unknown, options: ClassifyErrorOptions = {}
   if (name === 'TimeoutError') return { retry: true, reason: 'timeout' };
   if (code !== undefined) return { retry: false, reason: `error ${code}` };
   // workerd rejects with a plain Error for a lost connection, marked `retryable: true`.
-  if (options.fromFetch === true && (error instanceof TypeError || isMarkedRetryable(error)))
+  if (
+    options.fromFetch === true &&
+    ((error instanceof TypeError && safeGet(error, 'cause') === undefined) || isMarkedRetryable(error))
+  )
     return { retry: true, reason: 'network error' };
   return { retry: false, reason: 'error' };
 }
