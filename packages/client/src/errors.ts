@@ -16,6 +16,10 @@ export const ClientErrorCode = {
   budgetExhausted: 'ERR_ONCELY_RETRY_BUDGET_EXHAUSTED',
   /** A retry was needed but the request body is a one-shot stream and no body factory was given. */
   bodyNotReplayable: 'ERR_ONCELY_BODY_NOT_REPLAYABLE',
+  /** A journaled call's body is a stream or a body factory, which the journal cannot keep; nothing was sent. */
+  bodyNotJournalable: 'ERR_ONCELY_BODY_NOT_JOURNALABLE',
+  /** The journal could not record the operation (nothing was sent), or could not be read or locked. */
+  journalFailed: 'ERR_ONCELY_JOURNAL_FAILED',
 } as const;
 
 export type ClientErrorCodeValue = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];

@@ -17,9 +17,11 @@ import { assertFetchable } from './request-check.js';
 import { type Failure, errorFailure, responseFailure } from './classify-failure.js';
 import { ClientErrorCode, isOncelyClientError } from './errors.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
+import { journalFetch } from './journal/journaled-fetch.js';
+import type { JournalCallOptions, JournalClientOptions } from './journal/types.js';
 
 /** Options of {@link createFetch}: the shared client options plus fetch-only ones. */
-export interface FetchOptions extends ClientOptions {
+export interface FetchOptions extends ClientOptions, JournalClientOptions {
   /** The fetch that sends each attempt. @default globalThis.fetch (looked up at call time) */
   fetch?: ((input: RequestInfo | URL, init?: RequestInit) => Promise<Response>) | undefined;
   /**
@@ -37,7 +39,7 @@ export interface FetchOptions extends ClientOptions {
 }
 
 /** `RequestInit` plus Oncely's per-call options. Real fetch ignores the extra fields. */
-export interface OncelyRequestInit extends Omit<RequestInit, 'body'> {
+export interface OncelyRequestInit extends Omit<RequestInit, 'body'>, JournalCallOptions {
   /** A body, or a function that makes it afresh for each attempt (needed to retry a stream). */
   body?: BodyInit | BodyFactory | null | undefined;
   /**
@@ -63,6 +65,11 @@ export type OncelyFetch = (input: RequestInfo | URL, init?: OncelyRequestInit) =
  * answer or Oncely stopped the call (deadline, budget, unreplayable body).
  */
 export function createFetch(options: FetchOptions = {}): OncelyFetch {
+  return journalFetch(createUnjournaledFetch(options), options ?? {});
+}
+
+/** {@link createFetch} before its `journal` option is applied (see journal/journaled-fetch.ts). */
+function createUnjournaledFetch(options: FetchOptions): OncelyFetch {
   const {
     fetch: customFetch,
     throwOnHttpError = false,
