@@ -28,11 +28,11 @@ export interface ResumeWhenOnlineOptions extends ResumeOptions {
  */
 export function resumeWhenOnline(fetch: OncelyFetch, options: ResumeWhenOnlineOptions = {}): () => void {
   const { target = globalThis, onResume, onError = report, ...resume } = options;
-  if (typeof target?.addEventListener !== 'function') {
-    throw invalidOptionError('target', target, 'an EventTarget that fires `online`');
-  }
   if (bindingOf(fetch) === undefined) {
     throw invalidOptionError('fetch', fetch, 'a client made by createFetch({ journal })');
+  }
+  if (typeof target?.addEventListener !== 'function') {
+    throw invalidOptionError('target', target, 'an EventTarget that fires `online`');
   }
   for (const [name, hook] of Object.entries({ onResume, onError })) {
     if (hook !== undefined && typeof hook !== 'function') throw invalidOptionError(name, hook, 'a function');
