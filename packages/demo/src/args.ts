@@ -21,6 +21,7 @@ Options:
   --store <kind>       memory (one server) or redis (two servers sharing Redis)   (default memory)
   --redis-url <url>    Redis for --store redis   (default $REDIS_URL or redis://127.0.0.1:6379)
   --json               print the summary as JSON on stdout (progress still goes to stderr)
+  --kill-client        then kill the client mid-run and restart it, without and with the journal
   -h, --help           show this help`;
 
 export type ParsedArgs = { help: true } | { help: false; json: boolean; options: DemoOptions };
@@ -50,6 +51,7 @@ export function parseDemoArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
         store: { type: 'string' },
         'redis-url': { type: 'string' },
         json: { type: 'boolean' },
+        'kill-client': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -89,6 +91,7 @@ export function parseDemoArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
       attemptTimeout: 1_000,
       store,
       redisUrl: v['redis-url'] ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      ...(v['kill-client'] === true ? { killClient: true } : {}),
     },
   };
 }

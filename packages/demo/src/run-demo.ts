@@ -7,6 +7,7 @@ import { type FaultRates, mulberry32, startFaultProxy } from './fault-proxy/inde
 import { type Ledger, createMemoryLedger, createRedisLedger } from './ledger.js';
 import { type PaymentsApi, startPaymentsApi } from './payments-api.js';
 import { type ScenarioSummary, summarize } from './summary.js';
+import { type KillClientResult, runKillClientStep } from './kill-client/kill-client.js';
 
 /** Options of {@link runDemo}; the CLI fills them from flags. */
 export interface DemoOptions {
@@ -21,12 +22,16 @@ export interface DemoOptions {
   redisUrl: string;
   onProgress?: (client: ClientKind, done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Also run the "kill the client" step (kill-client/kill-client.ts). @default false */
+  killClient?: boolean;
 }
 
 export interface DemoResult {
   options: Omit<DemoOptions, 'onProgress' | 'signal'>;
   naive: ScenarioSummary;
   oncely: ScenarioSummary;
+  /** With `killClient`: the client killed mid-run and restarted, without and with the journal. */
+  killClient?: KillClientResult;
 }
 
 /** The default fault rates: a bad but realistic network. */
@@ -54,6 +59,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { onProgress: _p, signal: _s, ...plain } = options;
   const naive = await runScenario('naive', options);
   const oncely = await runScenario('oncely', options);
+  if (options.killClient === true)
+    return { options: plain, naive, oncely, killClient: await runKillClientStep(options) };
   return { options: plain, naive, oncely };
 }
 

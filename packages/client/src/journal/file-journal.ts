@@ -1,4 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
+import { unlinkSync } from 'node:fs';
 import { mkdir, open, readFile, readdir, rename, unlink } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -80,9 +81,16 @@ export function createFileJournal(directory: string): FileJournal {
     remove(id, idempotencyKey) {
       return exclusive(id, async (file) => {
         if ((await readEntry(file))?.idempotencyKey !== idempotencyKey) return;
+        // Synchronous (a metadata update, microseconds): the entry leaves the disk in the same run of
+        // the event loop that hands the caller its answer, so no other callback — a crash handler, a
+        // kill — comes between the journal forgetting the operation and the caller learning its outcome.
         // Not flushed: an unlink lost to a power cut brings the entry back, and resuming it gets the
         // server's stored answer again (within the server's ttl, which `maxAge` stays under).
-        await unlink(file).catch(ignoreMissing);
+        try {
+          unlinkSync(file);
+        } catch (error) {
+          ignoreMissing(error);
+        }
       });
     },
     async list() {
