@@ -56,7 +56,10 @@ async function payAndKillInBackoff(journalDir: string | undefined): Promise<{ re
   const retry = await new Promise<{ delay: number }>((resolve, reject) => {
     child.stdout.on('data', (chunk: Buffer) => {
       stdout += chunk.toString();
-      const line = stdout.split('\n').find((l) => l.includes('"retry"'));
+      const line = stdout
+        .split('\n')
+        .slice(0, -1) // complete lines only
+        .find((l) => l.includes('"retry"'));
       if (line !== undefined) resolve(JSON.parse(line) as { delay: number });
     });
     void exited.then(() => reject(new Error(`the client exited before retrying: ${stdout} ${stderr}`)));
