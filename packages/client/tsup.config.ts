@@ -1,7 +1,14 @@
 import { type Options, defineConfig } from 'tsup';
 
 const shared: Options = {
-  entry: ['src/index.ts', 'src/axios.ts', 'src/otel.ts'],
+  entry: {
+    index: 'src/index.ts',
+    axios: 'src/axios.ts',
+    otel: 'src/otel.ts',
+    'journal/index': 'src/journal/index.ts',
+    // Node only (node:fs): its own entry, so browser bundles of the rest never see it.
+    'journal/file': 'src/journal/file-journal.ts',
+  },
   dts: true,
   sourcemap: true,
   target: 'es2022',

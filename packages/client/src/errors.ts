@@ -23,6 +23,10 @@ export const ClientErrorCode = {
    * or the `Request` body failed. `cause` is the original error.
    */
   invalidRequest: 'ERR_ONCELY_INVALID_REQUEST',
+  /** A journaled call's body is a stream or a body factory, which the journal cannot keep; nothing was sent. */
+  bodyNotJournalable: 'ERR_ONCELY_BODY_NOT_JOURNALABLE',
+  /** The journal could not record the operation (nothing was sent), or could not be read or locked. */
+  journalFailed: 'ERR_ONCELY_JOURNAL_FAILED',
 } as const;
 
 export type ClientErrorCodeValue = (typeof ClientErrorCode)[keyof typeof ClientErrorCode];

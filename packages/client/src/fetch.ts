@@ -9,11 +9,13 @@ import { type HopInit, canFollowRedirects, refused, sendFollowingRedirects } fro
 import { bufferResponse as buffer, discardResponse, handOver, judgeResponse } from './fetch-response.js';
 import { retryableAttempt } from './keyed.js';
 import { type ClientOptions, normalizeClientOptions } from './options.js';
+import { journalFetch } from './journal/journaled-fetch.js';
+import type { JournalCallOptions, JournalClientOptions } from './journal/types.js';
 import { type CallPolicyOptions, optionsForCall } from './per-call.js';
 import type { AttemptScope } from './signals.js';
 
 /** Options of {@link createFetch}: the shared client options plus fetch-only ones. */
-export interface FetchOptions extends ClientOptions {
+export interface FetchOptions extends ClientOptions, JournalClientOptions {
   /**
    * The fetch that sends each attempt (e.g. node-fetch). Oncely follows a keyed request's redirects
    * itself, so it asks this fetch for `redirect: 'manual'` then.
@@ -38,7 +40,7 @@ export interface FetchOptions extends ClientOptions {
  * `RequestInit` plus Oncely's per-call options: the key, a body factory, `throwOnHttpError` and the
  * policy overrides `retries`, `deadline` and `attemptTimeout`. None of them reaches fetch.
  */
-export interface OncelyRequestInit extends Omit<RequestInit, 'body'>, CallPolicyOptions {
+export interface OncelyRequestInit extends Omit<RequestInit, 'body'>, CallPolicyOptions, JournalCallOptions {
   /**
    * A body, or a function that makes it afresh for each attempt (needed to retry a stream). A factory
    * that returns FormData is called once: its serialised bytes are re-sent.
@@ -70,6 +72,11 @@ type BaseFetch = NonNullable<FetchOptions['fetch']>;
  * call (deadline, budget, unreplayable body).
  */
 export function createFetch(options: FetchOptions = {}): OncelyFetch {
+  return journalFetch(createUnjournaledFetch(options), options ?? {});
+}
+
+/** {@link createFetch} before its `journal` option is applied (see journal/journaled-fetch.ts). */
+function createUnjournaledFetch(options: FetchOptions): OncelyFetch {
   const {
     fetch: customFetch,
     throwOnHttpError = false,

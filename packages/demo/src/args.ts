@@ -45,6 +45,7 @@ Options:
                        sqlite (two server processes sharing one SQLite file)       (default memory)
   --redis-url <url>    Redis for --store redis   (default $REDIS_URL or redis://127.0.0.1:6379)
   --json               print the summary as JSON on stdout (progress still goes to stderr)
+  --kill-client        then kill the client mid-run and restart it, without and with the journal
   -h, --help           show this help`;
 
 export type ParsedArgs =
@@ -77,6 +78,7 @@ export function parseDemoArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
         store: { type: 'string' },
         'redis-url': { type: 'string' },
         json: { type: 'boolean' },
+        'kill-client': { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
       },
     });
@@ -135,6 +137,7 @@ export function parseDemoArgs(argv: readonly string[], env: NodeJS.ProcessEnv = 
       attemptTimeout: 1_000,
       store,
       redisUrl: v['redis-url'] ?? env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+      ...(v['kill-client'] === true ? { killClient: true } : {}),
     },
   };
 }

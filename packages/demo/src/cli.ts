@@ -4,6 +4,7 @@ import type { RestartOptions } from './restart.js';
 import { renderRestart, runRestart } from './restart.js';
 import { runDemo } from './run-demo.js';
 import { renderComparison, verdict } from './summary.js';
+import { renderKillClient } from './kill-client/kill-client.js';
 
 async function main(): Promise<number> {
   let args;
@@ -46,6 +47,7 @@ async function main(): Promise<number> {
       process.stdout.write(
         `\n${renderComparison(result.naive, result.oncely)}\n\n${verdict(result.naive, result.oncely)}\n`,
       );
+      if (result.killClient) process.stdout.write(`\n${renderKillClient(result.killClient)}\n`);
     }
     return 0;
   } catch (error) {

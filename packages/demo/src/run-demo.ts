@@ -12,6 +12,7 @@ import { startApiProcess } from './api-processes.js';
 import { type PaymentsApi, startPaymentsApi } from './payments-api.js';
 import { createSqliteLedger } from './sqlite-ledger.js';
 import { type ScenarioSummary, summarize } from './summary.js';
+import { type KillClientResult, runKillClientStep } from './kill-client/kill-client.js';
 
 /** Options of {@link runDemo}; the CLI fills them from flags. */
 export interface DemoOptions {
@@ -26,12 +27,16 @@ export interface DemoOptions {
   redisUrl: string;
   onProgress?: (client: ClientKind, done: number, total: number) => void;
   signal?: AbortSignal;
+  /** Also run the "kill the client" step (kill-client/kill-client.ts). @default false */
+  killClient?: boolean;
 }
 
 export interface DemoResult {
   options: Omit<DemoOptions, 'onProgress' | 'signal'>;
   naive: ScenarioSummary;
   oncely: ScenarioSummary;
+  /** With `killClient`: the client killed mid-run and restarted, without and with the journal. */
+  killClient?: KillClientResult;
 }
 
 /** The default fault rates: a bad but realistic network. */
@@ -59,6 +64,8 @@ export async function runDemo(options: DemoOptions): Promise<DemoResult> {
   const { onProgress: _p, signal: _s, ...plain } = options;
   const naive = await runScenario('naive', options);
   const oncely = await runScenario('oncely', options);
+  if (options.killClient === true)
+    return { options: plain, naive, oncely, killClient: await runKillClientStep(options) };
   return { options: plain, naive, oncely };
 }
 
