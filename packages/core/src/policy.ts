@@ -1,6 +1,6 @@
 import { invalidOptionError } from './errors.js';
 
-/** How a backoff delay is randomised. See {@link computeDelay}. */
+/** How a backoff delay is randomised. See `computeDelay` in @oncely/core. */
 export type JitterKind = 'full' | 'equal' | 'decorrelated' | 'none';
 
 /** Retry policy as plain data. Every field is optional; `undefined` means "use the default". */

@@ -5,7 +5,7 @@ export interface FingerprintInput {
   /** Upper-case method. */
   method: string;
   path: string;
-  /** Query in canonical form: parameters sorted by name, repeated ones in their order (see {@link canonicalQuery}). */
+  /** Query in canonical form: parameters sorted by name, repeated ones in their order. */
   query: string;
   headers: HeaderSource;
   /** The request body bytes. */
