@@ -1,5 +1,6 @@
 import { createServer } from 'node:http';
-import { pipeline } from 'node:stream';
+import { Readable, pipeline } from 'node:stream';
+import { ProblemType } from '@oncely/core';
 import timeout from 'connect-timeout';
 import express from 'express';
 import type { Express, NextFunction, Request, Response } from 'express';
@@ -123,6 +124,44 @@ describe('express adapter', () => {
         body: '{}',
       });
       expect([answer.status, await answer.text()]).toEqual([401, 'no user']);
+    } finally {
+      await close();
+    }
+  });
+  it('keeps a response destroyed by its failed stream as not replayable, though `end()` follows', async () => {
+    const server = express();
+    server.use(idempotency({ store: new MemoryStore(), scope: 'global' }));
+    let runs = 0;
+    server.post('/cut', (_req: Request, res: Response, next: NextFunction) => {
+      runs += 1;
+      res.status(200).type('text/plain');
+      const body = Readable.from(
+        (async function* () {
+          yield Buffer.alloc(1024, 120);
+          throw new Error('the stream failed');
+        })(),
+      );
+      pipeline(body, res, (error) => error && next(error));
+    });
+    // An error handler that ends a response whose head went out (NestJS's exception filter does).
+    server.use((_error: Error, _req: Request, res: Response, _next: NextFunction) => {
+      if (res.headersSent) return void res.end();
+      res.status(500).end();
+    });
+    const { url, close } = await listenLocal(createServer(server));
+    try {
+      const post = () =>
+        fetch(`${url}/cut`, { method: 'POST', headers: { 'idempotency-key': 'k' }, body: '{}' });
+      // The head and a chunk went out, then the connection was cut.
+      await expect(post().then((answer) => answer.text())).rejects.toThrow();
+      const retry = await post();
+      const problem = (await retry.json()) as { type: string; originalStatus: number };
+      expect([retry.status, problem.type, problem.originalStatus, runs]).toEqual([
+        500,
+        ProblemType.responseNotReplayable,
+        200,
+        1,
+      ]);
     } finally {
       await close();
     }

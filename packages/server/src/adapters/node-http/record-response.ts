@@ -65,6 +65,14 @@ class Recording {
       this.originalEnd.apply(res, args);
       return;
     }
+    if (res.destroyed) {
+      // Destroyed first (a failed `pipeline()`), then ended by an error handler that found the head
+      // sent (NestJS's exception filter does): the response never completed.
+      this.close(res);
+      this.#ended = true;
+      this.originalEnd.apply(res, args);
+      return;
+    }
     this.#ended = true;
     this.#feed(res, typeof args[0] === 'function' ? undefined : args[0], args[1]);
     // connect-timeout's mark: its answer goes out while the handler still runs.
