@@ -102,7 +102,7 @@ const createHash = ((): CreateHash | undefined => {
 })();
 
 /** The parts, each prefixed with its length as 8 bytes big-endian, in one buffer: the bytes hashed. */
-function lengthPrefixed(parts: readonly Uint8Array[]): Uint8Array {
+function lengthPrefixed(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   let size = 0;
   for (const part of parts) size += 8 + part.byteLength;
   const buffer = new Uint8Array(size);
