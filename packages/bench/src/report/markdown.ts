@@ -3,7 +3,7 @@ import { PAYMENT_REQUEST_BODY, chargePayment, effects } from '../server/payment.
 import { BENCH_TTL_MS } from '../server/stores.js';
 import { fmtBytes, fmtMs, fmtPct, fmtRps, markdownTable } from './format.js';
 import { PEER_NOTES } from './peer-notes.js';
-import { isSkipped } from './results.js';
+import { findRow, isSkipped } from './results.js';
 import type { BenchResults } from './results.js';
 import { CPU_HEADER, SERVER_HEADER, cpuRows, frameworksIn, serverRows } from './server-table.js';
 import { checkTargets } from './targets.js';
@@ -81,6 +81,45 @@ function roundTripSection(results: BenchResults): string {
     ),
     'llll',
   );
+}
+
+/** Req/s and server CPU per request of one store's rows, every framework, both modes. */
+function storeFigures(results: BenchResults, store: 'redis' | 'postgres'): string {
+  const parts: string[] = [];
+  for (const framework of frameworksIn(results.http)) {
+    const row = findRow(results.http, framework, { kind: 'oncely', store });
+    const bare = findRow(results.http, framework, { kind: 'bare' });
+    const first = row?.modes.first;
+    const replay = row?.modes.replay;
+    if (first === undefined || replay === undefined) continue;
+    parts.push(
+      `${frameworkLabel(framework)} ${fmtRps(first.requestsPerSec)} / ${fmtRps(replay.requestsPerSec)} req/s ` +
+        `(bare ${fmtRps(bare?.modes.first?.requestsPerSec ?? 0)}), ${fmtMs(first.cpuMicrosPerRequest)} / ` +
+        `${fmtMs(replay.cpuMicrosPerRequest)} µs server CPU`,
+    );
+  }
+  return parts.length === 0 ? 'not measured' : parts.join('; ');
+}
+
+/** What a store call costs in the server process, and where PostgresStore's ceiling comes from. */
+function storeCostSection(results: BenchResults): string {
+  return [
+    `**Per-call client cost.** The server CPU columns above include the store client's own work, not the ` +
+      `store's: RedisStore sends each call as one \`EVALSHA\` (ioredis falls back to \`EVAL\` once, while ` +
+      `the script is not loaded yet: the warm-up request does that), its arguments and the record encoded ` +
+      `once; PostgresStore runs each statement through \`pool.query\`: a pool checkout, one unnamed ` +
+      `parameterised statement (parse, bind and execute in one round trip) and the decoding of its row. RedisStore, first / replay: ${storeFigures(results, 'redis')}.`,
+    '',
+    `**PostgreSQL's ceiling.** PostgresStore, first / replay: ${storeFigures(results, 'postgres')}. ` +
+      'Every framework lands at about the same req/s with PostgresStore although their bare speeds differ ' +
+      'several-fold, and replays (one statement) gain little over first requests (two): the limit is the ' +
+      'statements, not the adapter. Each statement is its own transaction, and each commit that writes ' +
+      '(the claim, the completion) waits for its WAL flush; the PostgreSQL backends run on the same cores ' +
+      'as the server child and the load generator (they are not pinned), and the pg pool (10 connections ' +
+      "by default) queues the 50 concurrent requests behind them. PostgresStore's rows are therefore bound " +
+      "by the database's own per-statement time on this machine; a larger pool or a database on cores of " +
+      'its own raises them, the adapter cannot.',
+  ].join('\n');
 }
 
 function memorySection(memory: BenchResults['memory']): string {
@@ -209,6 +248,8 @@ ${roundTripSection(results)}
 
 MemoryStore and the peers' in-memory stores make no network round trip, nor does SqliteStore: a first
 request is one read, one \`BEGIN IMMEDIATE\` claim and one completion on the file; a replay is one read.
+
+${storeCostSection(results)}
 
 ## Memory: MemoryStore
 

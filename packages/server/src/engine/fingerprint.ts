@@ -34,15 +34,11 @@ export function canonicalQuery(query: string): string {
  * length-prefixed so no two different requests can share an encoding.
  */
 export async function defaultFingerprint(input: FingerprintInput): Promise<string> {
-  return (
-    defaultFingerprintSync(input) ??
-    sha256Hex([
-      encoder.encode(input.method),
-      encoder.encode(input.path),
-      encoder.encode(input.query),
-      input.body,
-    ])
-  );
+  return sha256Hex(fingerprintParts(input));
+}
+
+function fingerprintParts(input: FingerprintInput): Uint8Array[] {
+  return [encoder.encode(input.method), encoder.encode(input.path), encoder.encode(input.query), input.body];
 }
 
 /** Hex digits of the scope hash that starts a store key: enough to tell scopes apart, not to name one. */
@@ -56,8 +52,6 @@ const SCOPE_HASH_LENGTH = 16;
  * one scope's records. Only hex digits and one `:`, so a Redis Cluster hash tag can wrap it.
  */
 export async function computeStoreKey(scope: string, idempotencyKey: string): Promise<string> {
-  const sync = storeKeySync(scope, idempotencyKey);
-  if (sync !== undefined) return sync;
   const [scopeHash, keyHash] = await Promise.all([
     sha256Hex([encoder.encode(scope)]),
     sha256Hex([encoder.encode(scope), encoder.encode(idempotencyKey)]),
@@ -75,14 +69,15 @@ export function storeKeyScope(storeKey: string): string {
 
 /** {@link defaultFingerprint} without a promise; `undefined` where node:crypto is missing. */
 export function defaultFingerprintSync(input: FingerprintInput): string | undefined {
-  return hashStrings([input.method, input.path, input.query], input.body);
+  return sha256HexSync(fingerprintParts(input));
 }
 
 /** {@link computeStoreKey} without a promise; `undefined` where node:crypto is missing. */
 export function storeKeySync(scope: string, idempotencyKey: string): string | undefined {
-  const keyHash = hashStrings([scope, idempotencyKey], undefined);
+  const scopeBytes = encoder.encode(scope);
+  const keyHash = sha256HexSync([scopeBytes, encoder.encode(idempotencyKey)]);
   if (keyHash === undefined) return undefined;
-  return `${hashStrings([scope], undefined)!.slice(0, SCOPE_HASH_LENGTH)}:${keyHash}`;
+  return `${sha256HexSync([scopeBytes])!.slice(0, SCOPE_HASH_LENGTH)}:${keyHash}`;
 }
 
 interface Hash {
@@ -90,37 +85,24 @@ interface Hash {
   digest(encoding: 'hex'): string;
 }
 type CreateHash = (algorithm: string) => Hash;
-/** node:crypto's one-shot `hash()` (Node 20.12+): about half the cost of `createHash` for small inputs. */
-type OneShotHash = (algorithm: string, data: Uint8Array, encoding: 'hex') => string;
 
 /**
- * node:crypto's synchronous hashes when the runtime has them (Node, Bun, Deno): several times cheaper
- * than a Web Crypto round trip for small inputs. Looked up at run time, so edge bundles never import it.
+ * node:crypto's synchronous hash when the runtime has it (Node, Bun, Deno): it spares the engine a
+ * promise per hash. Looked up at run time, so edge bundles never import it.
  */
-const { createHash, oneShot } = ((): {
-  createHash?: CreateHash | undefined;
-  oneShot?: OneShotHash | undefined;
-} => {
+const createHash = ((): CreateHash | undefined => {
   try {
     const getBuiltinModule = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
       .process?.getBuiltinModule;
-    const crypto = getBuiltinModule?.('node:crypto') as
-      { createHash?: CreateHash; hash?: OneShotHash } | undefined;
-    if (typeof crypto?.createHash !== 'function') return {};
-    return {
-      createHash: crypto.createHash,
-      oneShot: typeof crypto.hash === 'function' ? crypto.hash : undefined,
-    };
+    const crypto = getBuiltinModule?.('node:crypto') as { createHash?: CreateHash } | undefined;
+    return typeof crypto?.createHash === 'function' ? crypto.createHash : undefined;
   } catch {
-    return {};
+    return undefined;
   }
 })();
 
-/** Bodies up to this size are copied next to the prefixes and hashed in one call. */
-const ONE_SHOT_BODY_BYTES = 16 * 1024;
-
-/** SHA-256 over length-prefixed parts; Web Crypto where node:crypto is missing (workers, browsers). */
-export async function sha256Hex(parts: readonly Uint8Array[]): Promise<string> {
+/** The parts, each prefixed with its length as 8 bytes big-endian, in one buffer: the bytes hashed. */
+function lengthPrefixed(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
   let size = 0;
   for (const part of parts) size += 8 + part.byteLength;
   const buffer = new Uint8Array(size);
@@ -131,43 +113,20 @@ export async function sha256Hex(parts: readonly Uint8Array[]): Promise<string> {
     buffer.set(part, offset + 8);
     offset += 8 + part.byteLength;
   }
-  if (createHash !== undefined) return createHash('sha256').update(buffer).digest('hex');
-  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', buffer));
+  return buffer;
+}
+
+/** SHA-256 (hex) over length-prefixed parts with node:crypto; `undefined` where it is missing. */
+function sha256HexSync(parts: readonly Uint8Array[]): string | undefined {
+  return createHash?.('sha256').update(lengthPrefixed(parts)).digest('hex');
+}
+
+/** SHA-256 (hex) over length-prefixed parts; Web Crypto where node:crypto is missing (workers, browsers). */
+export async function sha256Hex(parts: readonly Uint8Array[]): Promise<string> {
+  const sync = sha256HexSync(parts);
+  if (sync !== undefined) return sync;
+  const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', lengthPrefixed(parts)));
   let hex = '';
   for (const byte of digest) hex += byte.toString(16).padStart(2, '0');
   return hex;
-}
-
-/**
- * The same bytes as {@link sha256Hex} over the UTF-8 of `strings` then `body`, without a TextEncoder
- * round trip: the length-prefixed strings are written into one pooled buffer, the body is hashed in
- * place. `undefined` where node:crypto (and so Buffer) is missing.
- */
-function hashStrings(strings: readonly string[], body: Uint8Array | undefined): string | undefined {
-  if (createHash === undefined) return undefined;
-  const inline = body !== undefined && oneShot !== undefined && body.byteLength <= ONE_SHOT_BODY_BYTES;
-  let size = body === undefined ? 0 : 8 + (inline ? body.byteLength : 0);
-  for (const part of strings) size += 8 + Buffer.byteLength(part);
-  const buffer = Buffer.allocUnsafe(size);
-  let offset = 0;
-  for (const part of strings) {
-    const length = Buffer.byteLength(part);
-    offset = writeLength(buffer, offset, length);
-    offset += buffer.write(part, offset, length, 'utf8');
-  }
-  if (body !== undefined) offset = writeLength(buffer, offset, body.byteLength);
-  if (inline) buffer.set(body, offset);
-  if (body === undefined || inline) {
-    return oneShot !== undefined
-      ? oneShot('sha256', buffer, 'hex')
-      : createHash('sha256').update(buffer).digest('hex');
-  }
-  return createHash('sha256').update(buffer).update(body).digest('hex');
-}
-
-/** Writes `length` as 8 bytes, big-endian (the prefix of {@link sha256Hex}); returns the next offset. */
-function writeLength(buffer: Buffer, offset: number, length: number): number {
-  buffer.writeUInt32BE(Math.floor(length / 0x1_0000_0000), offset);
-  buffer.writeUInt32BE(length >>> 0, offset + 4);
-  return offset + 8;
 }

@@ -1,36 +1,28 @@
-import { deadline, deadlineQueue } from './deadlines.js';
-import type { Deadline, DeadlineQueue } from './deadlines.js';
+import { unref } from './timer.js';
 
 /**
  * The time a claim holds its key: a heartbeat every `lease / 3` (so two missed beats still leave time
  * before the lease expires) until stopped, and a bound, `maxExecution`, after which the heartbeat
- * stops for good and `onBound` runs. The timers of all claims share one timer per delay, which never
- * keeps the process alive on its own.
+ * stops for good and `onBound` runs. Each claim has timers of its own (a runtime such as workerd ties
+ * a timer to the request that started it); they never keep the process alive on their own.
  */
 export class LeaseKeeper {
-  readonly #beats: DeadlineQueue;
-  readonly #bounds: DeadlineQueue;
-  readonly #beat: Deadline;
-  readonly #bound: Deadline;
+  readonly #beats: ReturnType<typeof setInterval>;
+  readonly #bound: ReturnType<typeof setTimeout>;
 
   constructor(leaseMs: number, maxExecutionMs: number, beat: () => void, onBound: () => void) {
-    this.#beats = deadlineQueue(Math.max(1, Math.floor(leaseMs / 3)), false);
-    this.#bounds = deadlineQueue(maxExecutionMs, false);
-    this.#beat = deadline(() => {
-      this.#beats.add(this.#beat);
-      beat();
-    });
-    this.#bound = deadline(() => {
+    this.#beats = setInterval(beat, Math.max(1, Math.floor(leaseMs / 3)));
+    this.#bound = setTimeout(() => {
       this.stop();
       onBound();
-    });
-    this.#beats.add(this.#beat);
-    this.#bounds.add(this.#bound);
+    }, maxExecutionMs);
+    unref(this.#beats);
+    unref(this.#bound);
   }
 
   /** Stops extending the lease (and the bound): the lease runs out unless the record settles first. */
   stop(): void {
-    this.#beats.remove(this.#beat);
-    this.#bounds.remove(this.#bound);
+    clearInterval(this.#beats);
+    clearTimeout(this.#bound);
   }
 }

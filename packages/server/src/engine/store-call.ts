@@ -1,9 +1,9 @@
-import { deadline, deadlineQueue } from './deadlines.js';
 import { storeTimeoutError } from './errors.js';
 
 /**
  * Runs one store call with a deadline, so a store that hangs becomes a store failure (503) instead of
- * a request that never answers. The deadlines of all calls share one timer (see {@link deadlineQueue}).
+ * a request that never answers. Each call has a timer of its own: a runtime such as workerd ties a
+ * timer to the request that started it, so a timer shared across requests would stop firing.
  *
  * A call given up on may still land later (a command queued in a driver while the store was away):
  * `onLate` then receives its result, so the caller can undo it (a claim nobody owns would hold its key
@@ -21,22 +21,20 @@ export function callStore<T>(
   } catch (error) {
     return Promise.reject(error);
   }
-  const queue = deadlineQueue(timeoutMs, true);
   return new Promise<T>((resolve, reject) => {
     let timedOut = false;
-    const entry = deadline(() => {
+    const timer = setTimeout(() => {
       timedOut = true;
       reject(storeTimeoutError(operation, timeoutMs));
-    });
-    queue.add(entry);
+    }, timeoutMs);
     pending.then(
       (value) => {
-        queue.remove(entry);
+        clearTimeout(timer);
         if (timedOut) onLate?.(value);
         else resolve(value);
       },
       (error: unknown) => {
-        queue.remove(entry);
+        clearTimeout(timer);
         reject(error);
       },
     );
