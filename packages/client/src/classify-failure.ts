@@ -6,6 +6,7 @@ import {
   readProblemType,
 } from '@oncely/core';
 import { ClientErrorCode, isOncelyClientError } from './errors.js';
+import { FETCH_REFUSED } from './fetch-redirects.js';
 
 /** One failed attempt, as the retry loop sees it. */
 export interface Failure {
@@ -58,12 +59,14 @@ export function errorFailure(error: unknown, { fromFetch = false }: { fromFetch?
 /**
  * A failure from a rejection of fetch. A `TypeError` fetch rejects with for a request already checked
  * (see `readRequest`) is either a network error — browsers: no cause; undici: its code on `cause` — or
- * fetch refusing the request: a `cause` without a network code (`unexpected redirect`, `redirect count
- * exceeded`). A refusal is final and named by its cause.
+ * fetch refusing the request: undici's fixed refusals (`unexpected redirect`, `redirect count exceeded`,
+ * see core's `classifyError`) or Oncely's own redirect-following ones (code `ERR_ONCELY_FETCH_REFUSED`).
+ * A refusal is final and named by its cause.
  */
 export function fetchFailure(error: unknown): Failure {
   const failure = errorFailure(error, { fromFetch: true });
-  if (!(error instanceof TypeError) || failure.decision.retry || failure.decision.reason !== 'error') {
+  const { retry, reason } = failure.decision;
+  if (!(error instanceof TypeError) || retry || (reason !== 'error' && reason !== `error ${FETCH_REFUSED}`)) {
     return failure;
   }
   const cause: unknown = error.cause;

@@ -129,9 +129,14 @@ function resend(body: BodyInit | null, nextBody: () => Promise<BodyInit | null>)
   return body === null ? Promise.resolve(null) : nextBody();
 }
 
+/** The `code` on the cause of Oncely's own refusals, so they are judged by code, never by message. */
+export const FETCH_REFUSED = 'ERR_ONCELY_FETCH_REFUSED';
+
 /** A refusal shaped like undici's: `TypeError: fetch failed` with the reason as `cause`. */
 export function refused(reason: string, cause?: unknown): TypeError {
   return new TypeError('fetch failed', {
-    cause: new Error(reason, cause === undefined ? undefined : { cause }),
+    cause: Object.assign(new Error(reason, cause === undefined ? undefined : { cause }), {
+      code: FETCH_REFUSED,
+    }),
   });
 }

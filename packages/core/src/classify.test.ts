@@ -134,8 +134,19 @@ describe('classifyError', () => {
     expect(classifyError(notMarked, { fromFetch: true }).retry).toBe(false);
   });
 
+  it("retries Deno's lost connection: a fetch TypeError whose code-less cause is not an undici refusal", () => {
+    const cause = new Error('client error (SendRequest): connection closed before message completed');
+    const error = new TypeError('fetch failed', { cause });
+    expect(classifyError(error, { fromFetch: true })).toEqual({ retry: true, reason: 'network error' });
+  });
+
   it("does not retry undici's refusals: a fetch TypeError whose cause has no network code", () => {
-    for (const message of ['unexpected redirect', 'redirect count exceeded']) {
+    for (const message of [
+      'unexpected redirect',
+      'redirect count exceeded',
+      'URL scheme must be a HTTP(S) scheme',
+      '',
+    ]) {
       const error = new TypeError('fetch failed', { cause: new Error(message) });
       expect(classifyError(error, { fromFetch: true })).toEqual({ retry: false, reason: 'error' });
     }

@@ -127,11 +127,13 @@ export function classifyResponse(facts: ResponseFacts): RetryDecision {
 export interface ClassifyErrorOptions {
   /**
    * The error is a rejection of `fetch()` itself, for a request already checked as valid (so the
-   * `TypeError` is not argument validation). Browsers report a network error as a `TypeError` with no
-   * code and no `cause` ("Failed to fetch"): retried. Node's fetch (undici) puts the reason on `cause`:
-   * a network failure has its error code there (retried by the code rule); a `cause` without one
-   * (`unexpected redirect`, `redirect count exceeded`) is fetch refusing the request: not retried.
-   * workerd rejects a lost connection with a plain `Error` marked `retryable: true`: retried.
+   * `TypeError` is not argument validation). Per the Fetch standard such a `TypeError` is a network
+   * error: retried, whether it has no `cause` (browsers: "Failed to fetch") or a `cause` without a code
+   * (Deno: "connection closed before message completed"). Node's fetch (undici) puts a network
+   * failure's code on `cause` (the code rule); its refusals to follow a redirect are fixed messages on a
+   * code-less `cause` (`unexpected redirect`, `redirect count exceeded`, …): not retried, since the same
+   * request meets the same redirects again. workerd rejects a lost connection with a plain `Error`
+   * marked `retryable: true`: retried.
    */
   fromFetch?: boolean | undefined;
 }
@@ -152,10 +154,27 @@ export function classifyError(error: unknown, options: ClassifyErrorOptions = {}
   // workerd rejects with a plain Error for a lost connection, marked `retryable: true`.
   if (
     options.fromFetch === true &&
-    ((error instanceof TypeError && safeGet(error, 'cause') === undefined) || isMarkedRetryable(error))
+    ((error instanceof TypeError && !isFetchRefusal(safeGet(error, 'cause'))) || isMarkedRetryable(error))
   )
     return { retry: true, reason: 'network error' };
   return { retry: false, reason: 'error' };
+}
+
+/**
+ * undici's refusals to follow a redirect (httpRedirectFetch in lib/web/fetch/index.js): the code-less
+ * causes of a fetch `TypeError` that no retry can fix — `redirect: 'error'`, more than 20 redirects, a
+ * non-HTTP(S) location, and a 307/308 for a one-shot stream body (a network error with no message).
+ * Matched exactly: a closed set of undici's fixed strings, not a guess at other runtimes' wording.
+ */
+const FETCH_REFUSALS: ReadonlySet<string> = new Set([
+  'unexpected redirect',
+  'redirect count exceeded',
+  'URL scheme must be a HTTP(S) scheme',
+  '',
+]);
+
+function isFetchRefusal(cause: unknown): boolean {
+  return cause instanceof Error && FETCH_REFUSALS.has(cause.message);
 }
 
 /** The first recognised-or-not `code` string on the error, its causes, or AggregateError members. */
