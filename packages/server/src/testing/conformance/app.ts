@@ -97,6 +97,21 @@ export interface RunningApp {
   close(): Promise<void>;
 }
 
+/** Runs `test` against a fresh app (see {@link startApp}) and closes the app whatever happens. */
+export async function withStartedApp(
+  harness: ConformanceHarness,
+  options: ConformanceApp['options'],
+  test: (app: RunningApp) => Promise<void>,
+  timeoutMs?: number,
+): Promise<void> {
+  const app = await startApp(harness, options, undefined, timeoutMs);
+  try {
+    await test(app);
+  } finally {
+    await app.close();
+  }
+}
+
 /**
  * Starts the adapter with the conformance routes and options. Scope: the `x-tenant` header.
  * `beforeRoute` runs in the handler, before the route (e.g. a business write in the store's transaction).

@@ -4,7 +4,7 @@ import { ProblemType } from '@oncely/core';
 import { describe, expect, it } from '../runner.js';
 import { MemoryStore } from '../../store/memory-store.js';
 import { createSlowClaimStore } from '../store-wrappers.js';
-import { send, startApp } from './app.js';
+import { send, withStartedApp } from './app.js';
 import type { Answer, RunningApp } from './app.js';
 import type { ConformanceApp, ConformanceHarness } from './types.js';
 
@@ -37,18 +37,11 @@ async function until(done: () => boolean, ms: number): Promise<boolean> {
  * the key no longer than its lease says and never runs the handler twice while it runs.
  */
 export function describeLifecycleConformance(name: string, harness: ConformanceHarness): void {
-  const withApp = async (
+  const withApp = (
     options: ConformanceApp['options'],
     test: (app: RunningApp) => Promise<void>,
     timeoutMs?: number,
-  ): Promise<void> => {
-    const app = await startApp(harness, options, undefined, timeoutMs);
-    try {
-      await test(app);
-    } finally {
-      await app.close();
-    }
-  };
+  ): Promise<void> => withStartedApp(harness, options, test, timeoutMs);
   const key = (): string => randomUUID();
   const lease = 2 * UNIT;
   const timing = { lease, storeTimeout: UNIT / 3 };

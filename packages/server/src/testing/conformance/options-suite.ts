@@ -4,7 +4,7 @@ import { describe, expect, it } from '../runner.js';
 import type { ShouldStore } from '../../engine/should-store.js';
 import { MemoryStore } from '../../store/memory-store.js';
 import { rawRequest } from '../raw-http.js';
-import { send, startApp } from './app.js';
+import { send, withStartedApp } from './app.js';
 import type { RunningApp } from './app.js';
 import type { ConformanceApp, ConformanceHarness } from './types.js';
 
@@ -30,17 +30,8 @@ const shouldStore: ShouldStore = ({ status, headers }) => {
  * engine applies them, so every adapter behaves the same with them.
  */
 export function describeOptionsConformance(name: string, harness: ConformanceHarness): void {
-  const withApp = async (
-    options: ConformanceApp['options'],
-    test: (app: RunningApp) => Promise<void>,
-  ): Promise<void> => {
-    const app = await startApp(harness, options);
-    try {
-      await test(app);
-    } finally {
-      await app.close();
-    }
-  };
+  const withApp = (options: ConformanceApp['options'], test: (app: RunningApp) => Promise<void>) =>
+    withStartedApp(harness, options, test);
   const key = (): string => randomUUID();
 
   describe(`${name}: key source and shouldStore`, () => {

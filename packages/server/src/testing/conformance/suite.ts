@@ -4,7 +4,7 @@ import { describe, expect, it } from '../runner.js';
 import { MemoryStore } from '../../store/memory-store.js';
 import { rawRequest } from '../raw-http.js';
 import { createFailingStore, createHangingStore, createRecordingStore } from '../store-wrappers.js';
-import { allBytes, send, sendRawBody, startApp } from './app.js';
+import { allBytes, send, sendRawBody, withStartedApp } from './app.js';
 import { describeLifecycleConformance } from './lifecycle-suite.js';
 import { describeOptionsConformance } from './options-suite.js';
 import { describeTransactionalConformance } from './transactional-suite.js';
@@ -27,17 +27,8 @@ export function expectProblem(
  * socket. Exact statuses, bodies, headers and handler execution counts.
  */
 export function runAdapterConformanceSuite(name: string, harness: ConformanceHarness): void {
-  const withApp = async (
-    options: ConformanceApp['options'],
-    test: (app: RunningApp) => Promise<void>,
-  ): Promise<void> => {
-    const app = await startApp(harness, options);
-    try {
-      await test(app);
-    } finally {
-      await app.close();
-    }
-  };
+  const withApp = (options: ConformanceApp['options'], test: (app: RunningApp) => Promise<void>) =>
+    withStartedApp(harness, options, test);
   const store = (): MemoryStore => new MemoryStore();
   const key = (): string => randomUUID();
 
