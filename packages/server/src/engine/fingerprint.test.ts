@@ -9,12 +9,15 @@ import {
   canonicalQuery,
   computeStoreKey,
   defaultFingerprint,
+  defaultFingerprintSync,
   sha256Hex,
   storeKeyScope,
   storeKeySync,
 } from './fingerprint.js';
 import { selectReplayHeaders } from './replay-headers.js';
 import { normalizeReplayHeaders } from './replay-headers.js';
+
+const utf8 = (text: string): Uint8Array => new TextEncoder().encode(text);
 
 const input = (overrides: Partial<Parameters<typeof defaultFingerprint>[0]> = {}) => ({
   method: 'POST',
@@ -33,6 +36,30 @@ describe('fingerprint and store key', () => {
     prefixed[8] = 0x61;
     const webCrypto = Buffer.from(await crypto.subtle.digest('SHA-256', prefixed)).toString('hex');
     expect(await sha256Hex([new Uint8Array([0x61])])).toBe(webCrypto);
+  });
+
+  it('keeps the store keys and fingerprints of records already stored (same bytes as before)', async () => {
+    // Computed by the release before the hashing was fed part by part: stored records must still match.
+    expect(await computeStoreKey('tenant-ä', 'k1')).toBe(
+      'dede0200b5b877af:5950dfe988d5c5aadf93a30f0632df02711b55b83e4e89363faac3bddfe4778d',
+    );
+    expect(storeKeySync('tenant-ä', 'k1')).toBe(await computeStoreKey('tenant-ä', 'k1'));
+    const request = input({ path: '/payments/ü', query: 'a=1&b=2', body: utf8('{"amount":4200}') });
+    const expected = 'd3eb92e0d112b2d05d9ee03e590cb2cefcbc241254af36a43fa50413831eb0d9';
+    expect(await defaultFingerprint(request)).toBe(expected);
+    expect(defaultFingerprintSync(request)).toBe(expected);
+    // The Web Crypto path (no node:crypto: workers, browsers) hashes the same bytes.
+    const joined = new Uint8Array([
+      ...[0, 0, 0, 0, 0, 0, 0, 4],
+      ...utf8('POST'),
+      ...[0, 0, 0, 0, 0, 0, 0, 12],
+      ...utf8('/payments/ü'),
+      ...[0, 0, 0, 0, 0, 0, 0, 7],
+      ...utf8('a=1&b=2'),
+      ...[0, 0, 0, 0, 0, 0, 0, 15],
+      ...utf8('{"amount":4200}'),
+    ]);
+    expect(Buffer.from(await crypto.subtle.digest('SHA-256', joined)).toString('hex')).toBe(expected);
   });
 
   it('sorts the query by name only, keeping the order of repeated parameters', () => {
@@ -112,7 +139,6 @@ describe('fingerprint and store key', () => {
   });
 
   it('builds the store key from SHA-256 of the scope and SHA-256 of (scope, key)', async () => {
-    const utf8 = (text: string) => new TextEncoder().encode(text);
     const scopeHash = (await sha256Hex([utf8('tenant-a')])).slice(0, 16);
     const keyHash = await sha256Hex([utf8('tenant-a'), utf8('k1')]);
     expect(await computeStoreKey('tenant-a', 'k1')).toBe(`${scopeHash}:${keyHash}`);

@@ -37,9 +37,12 @@ export async function defaultFingerprint(input: FingerprintInput): Promise<strin
   return sha256Hex(fingerprintParts(input));
 }
 
-function fingerprintParts(input: FingerprintInput): Uint8Array[] {
-  return [encoder.encode(input.method), encoder.encode(input.path), encoder.encode(input.query), input.body];
+function fingerprintParts(input: FingerprintInput): Part[] {
+  return [input.method, input.path, input.query, input.body];
 }
+
+/** One hashed part: a string stands for its UTF-8 bytes. */
+type Part = string | Uint8Array;
 
 /** Hex digits of the scope hash that starts a store key: enough to tell scopes apart, not to name one. */
 const SCOPE_HASH_LENGTH = 16;
@@ -52,10 +55,7 @@ const SCOPE_HASH_LENGTH = 16;
  * one scope's records. Only hex digits and one `:`, so a Redis Cluster hash tag can wrap it.
  */
 export async function computeStoreKey(scope: string, idempotencyKey: string): Promise<string> {
-  const [scopeHash, keyHash] = await Promise.all([
-    sha256Hex([encoder.encode(scope)]),
-    sha256Hex([encoder.encode(scope), encoder.encode(idempotencyKey)]),
-  ]);
+  const [scopeHash, keyHash] = await Promise.all([sha256Hex([scope]), sha256Hex([scope, idempotencyKey])]);
   return `${scopeHash.slice(0, SCOPE_HASH_LENGTH)}:${keyHash}`;
 }
 
@@ -74,55 +74,95 @@ export function defaultFingerprintSync(input: FingerprintInput): string | undefi
 
 /** {@link computeStoreKey} without a promise; `undefined` where node:crypto is missing. */
 export function storeKeySync(scope: string, idempotencyKey: string): string | undefined {
-  const scopeBytes = encoder.encode(scope);
-  const keyHash = sha256HexSync([scopeBytes, encoder.encode(idempotencyKey)]);
+  const keyHash = sha256HexSync([scope, idempotencyKey]);
   if (keyHash === undefined) return undefined;
-  return `${sha256HexSync([scopeBytes])!.slice(0, SCOPE_HASH_LENGTH)}:${keyHash}`;
+  return `${scopeHashSync(scope)}:${keyHash}`;
+}
+
+/**
+ * Scope hashes already computed. Most requests name a scope seen before (one per tenant, or
+ * `'global'`): one SHA-256 per request fewer. Bounded: emptied when it holds 1,024 scopes.
+ */
+const scopeHashes = new Map<string, string>();
+
+function scopeHashSync(scope: string): string {
+  let hash = scopeHashes.get(scope);
+  if (hash === undefined) {
+    hash = sha256HexSync([scope])!.slice(0, SCOPE_HASH_LENGTH);
+    if (scopeHashes.size >= 1024) scopeHashes.clear();
+    scopeHashes.set(scope, hash);
+  }
+  return hash;
 }
 
 interface Hash {
-  update(data: Uint8Array): Hash;
+  update(data: Part): Hash;
   digest(encoding: 'hex'): string;
 }
 type CreateHash = (algorithm: string) => Hash;
+type ByteLength = (text: string) => number;
 
 /**
  * node:crypto's synchronous hash when the runtime has it (Node, Bun, Deno): it spares the engine a
  * promise per hash. Looked up at run time, so edge bundles never import it.
  */
-const createHash = ((): CreateHash | undefined => {
+const node = ((): { createHash: CreateHash; byteLength: ByteLength } | undefined => {
   try {
     const getBuiltinModule = (globalThis as { process?: { getBuiltinModule?: (id: string) => unknown } })
       .process?.getBuiltinModule;
     const crypto = getBuiltinModule?.('node:crypto') as { createHash?: CreateHash } | undefined;
-    return typeof crypto?.createHash === 'function' ? crypto.createHash : undefined;
+    const buffer = getBuiltinModule?.('node:buffer') as { Buffer?: { byteLength?: ByteLength } } | undefined;
+    const byteLength = buffer?.Buffer?.byteLength;
+    if (typeof crypto?.createHash !== 'function' || typeof byteLength !== 'function') return undefined;
+    return { createHash: crypto.createHash, byteLength: (text) => byteLength(text) };
   } catch {
     return undefined;
   }
 })();
 
 /** The parts, each prefixed with its length as 8 bytes big-endian, in one buffer: the bytes hashed. */
-function lengthPrefixed(parts: readonly Uint8Array[]): Uint8Array<ArrayBuffer> {
+function lengthPrefixed(parts: readonly Part[]): Uint8Array<ArrayBuffer> {
+  const bytes = parts.map((part) => (typeof part === 'string' ? encoder.encode(part) : part));
   let size = 0;
-  for (const part of parts) size += 8 + part.byteLength;
+  for (const part of bytes) size += 8 + part.byteLength;
   const buffer = new Uint8Array(size);
-  const view = new DataView(buffer.buffer);
   let offset = 0;
-  for (const part of parts) {
-    view.setBigUint64(offset, BigInt(part.byteLength));
+  for (const part of bytes) {
+    writeLength(buffer, offset, part.byteLength);
     buffer.set(part, offset + 8);
     offset += 8 + part.byteLength;
   }
   return buffer;
 }
 
-/** SHA-256 (hex) over length-prefixed parts with node:crypto; `undefined` where it is missing. */
-function sha256HexSync(parts: readonly Uint8Array[]): string | undefined {
-  return createHash?.('sha256').update(lengthPrefixed(parts)).digest('hex');
+/** `length` as 8 bytes big-endian at `offset`. */
+function writeLength(buffer: Uint8Array, offset: number, length: number): void {
+  const view = new DataView(buffer.buffer, buffer.byteOffset + offset, 8);
+  view.setUint32(0, Math.floor(length / 2 ** 32));
+  view.setUint32(4, length >>> 0);
+}
+
+/** Scratch space for one length prefix: node:crypto's `update()` copies what it is given. */
+const prefix = new Uint8Array(8);
+
+/**
+ * SHA-256 (hex) over length-prefixed parts with node:crypto; `undefined` where it is missing. The
+ * same bytes as {@link lengthPrefixed}, fed part by part with strings encoded by node:crypto itself:
+ * no joined copy and no TextEncoder (Express MemoryStore first requests: 7.1 → 2.7 µs for the three
+ * hashes of a request, measured alone; see the commit).
+ */
+function sha256HexSync(parts: readonly Part[]): string | undefined {
+  if (node === undefined) return undefined;
+  const hash = node.createHash('sha256');
+  for (const part of parts) {
+    writeLength(prefix, 0, typeof part === 'string' ? node.byteLength(part) : part.byteLength);
+    hash.update(prefix).update(part);
+  }
+  return hash.digest('hex');
 }
 
 /** SHA-256 (hex) over length-prefixed parts; Web Crypto where node:crypto is missing (workers, browsers). */
-export async function sha256Hex(parts: readonly Uint8Array[]): Promise<string> {
+export async function sha256Hex(parts: readonly Part[]): Promise<string> {
   const sync = sha256HexSync(parts);
   if (sync !== undefined) return sync;
   const digest = new Uint8Array(await crypto.subtle.digest('SHA-256', lengthPrefixed(parts)));
