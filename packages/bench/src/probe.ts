@@ -6,7 +6,15 @@
  *
  *   probe --framework express --variants bare,memory,redis --mode first --rounds 5 --duration 2
  */
-import { nextMessage, installCleanup, pinLoadGenerator, sendTo, setServerCpu, spawnChild, stopChild } from './children.js';
+import {
+  nextMessage,
+  installCleanup,
+  pinLoadGenerator,
+  sendTo,
+  setServerCpu,
+  spawnChild,
+  stopChild,
+} from './children.js';
 import { ensureBuilt } from './ensure-built.js';
 import { runLoad, primeReplayKey } from './load/autocannon-run.js';
 import type { Framework, Mode, ServerSpec, Variant } from './scenarios.js';
@@ -54,7 +62,7 @@ async function main(): Promise<void> {
       table: 'oncely_bench_probe',
     };
     const child = spawnChild('server/main.ts', [JSON.stringify(spec)], {
-      nodeFlags: prof ? ['--cpu-prof', '--cpu-prof-interval=100', `--cpu-prof-dir=${prof}/${framework}-${name}-${mode}`] : [],
+      nodeFlags: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}/${framework}-${name}-${mode}`] : [],
     });
     const { port } = await nextMessage(child, 'ready', 30_000);
     const replayKey = `probe-replay-${process.pid}-${name}`;
@@ -74,7 +82,8 @@ async function main(): Promise<void> {
         connections: 50,
       });
       const after = await cpuOf(server.child);
-      if (result.non2xx + result.errors > 0) console.log(`${server.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
+      if (result.non2xx + result.errors > 0)
+        console.log(`${server.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
       if (round < 0) continue;
       server.rps.push(result.requestsPerSec);
       server.cpu.push((after.cpuMicros - before.cpuMicros) / result.total);
@@ -83,7 +92,9 @@ async function main(): Promise<void> {
   const bare = servers.find((s) => s.name === 'bare');
   for (const server of servers) {
     const cpu = median(server.cpu);
-    const ratio = bare ? ` (${(median(bare.cpu) / cpu).toFixed(2)}× CPU, ${(median(server.rps) / median(bare.rps)).toFixed(2)}× req/s)` : '';
+    const ratio = bare
+      ? ` (${(median(bare.cpu) / cpu).toFixed(2)}× CPU, ${(median(server.rps) / median(bare.rps)).toFixed(2)}× req/s)`
+      : '';
     console.log(
       `${framework} ${mode} ${server.name.padEnd(24)} ${Math.round(median(server.rps)).toString().padStart(6)} req/s  ${cpu.toFixed(1).padStart(6)} µs CPU${ratio}`,
     );

@@ -233,7 +233,8 @@ class Claim implements Execution {
     const done =
       step === 'release'
         ? (this.#lease.stop(), releaseClaim(this.#claimed, threw ? 'error' : 'status', response.status))
-        : completeClaim(this.#claimed, response).finally(() => this.#lease.stop());
+        : completeClaim(this.#claimed, response);
+    // #finish stops the lease, which is extended meanwhile (a completion may be retried).
     void done.then(() => this.#finish(SEND));
   }
 

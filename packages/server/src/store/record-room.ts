@@ -1,3 +1,4 @@
+import { LruOrder } from './lru-order.js';
 import type { IdempotencyRecord, StoredResponse } from './types.js';
 
 /** One record in the room, with the bytes it is charged. */
@@ -18,7 +19,7 @@ export interface ScopeRoom {
   bytes: number;
   inProgress: number;
   /** Its completed records, least recently used first. */
-  readonly completed: Map<string, Slot>;
+  readonly completed: LruOrder<Slot>;
 }
 
 /** The bounds of a {@link RecordRoom}. */
@@ -65,7 +66,7 @@ export class RecordRoom {
   readonly #limits: RoomLimits;
   readonly #onEvicted: (slot: Slot) => void;
   readonly #slots = new Map<string, Slot>();
-  readonly #completed = new Map<string, Slot>();
+  readonly #completed = new LruOrder<Slot>();
   readonly #scopes = new Map<string, ScopeRoom>();
   /** Scopes holding more than their share: the first to pay for room. */
   readonly #overShare = new Set<ScopeRoom>();
@@ -122,8 +123,8 @@ export class RecordRoom {
     this.#charge(slot.scope, 0, bytes - slot.bytes);
     slot.bytes = bytes;
     slot.used = false;
-    slot.scope.completed.set(slot.key, slot);
-    this.#completed.set(slot.key, slot);
+    slot.scope.completed.add(slot.key, slot);
+    this.#completed.add(slot.key, slot);
     return true;
   }
 
@@ -132,15 +133,16 @@ export class RecordRoom {
     if (slot.record.status === 'completed') slot.used = true;
   }
 
-  /** The least recently used completed record of `map`, moving the ones used since to the back. */
-  #oldest(map: Map<string, Slot>): Slot | undefined {
-    for (const slot of map.values()) {
+  /**
+   * The least recently used completed record of `order`, moving the ones used since to the back. The
+   * record returned is evicted by the caller.
+   */
+  #oldest(order: LruOrder<Slot>): Slot | undefined {
+    for (let slot = order.next(); slot !== undefined; slot = order.next()) {
       if (!slot.used) return slot;
       slot.used = false;
-      slot.scope.completed.delete(slot.key);
-      slot.scope.completed.set(slot.key, slot);
-      this.#completed.delete(slot.key);
-      this.#completed.set(slot.key, slot);
+      slot.scope.completed.moveToBack(slot.key, slot);
+      this.#completed.moveToBack(slot.key, slot);
     }
     return undefined;
   }
@@ -229,5 +231,5 @@ export class RecordRoom {
 }
 
 function newScope(id: string): ScopeRoom {
-  return { id, entries: 0, bytes: 0, inProgress: 0, completed: new Map() };
+  return { id, entries: 0, bytes: 0, inProgress: 0, completed: new LruOrder<Slot>() };
 }

@@ -1,4 +1,4 @@
-import { ServerResponse } from 'node:http';
+import { IncomingMessage, ServerResponse } from 'node:http';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
 import fp from 'fastify-plugin';
 import { createIdempotencyEngine } from '../../engine/engine.js';
@@ -6,6 +6,7 @@ import type { IdempotencyEngine } from '../../engine/engine.js';
 import type { IdempotencyOptions } from '../../engine/options.js';
 import { BODY_TOO_LARGE, splitTarget } from '../../engine/types.js';
 import type { Decision, Execution, Inspection, PreparedResponse } from '../../engine/types.js';
+import { readRequestBody } from '../node-http/read-request-body.js';
 import { recordResponse } from '../node-http/record-response.js';
 import { bodyStream, bytesOfParsedBody, readPayload } from './read-payload.js';
 import { setReplyHeaders } from './reply-headers.js';
@@ -101,12 +102,19 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
     // Without a valid key the body is not ours to read: preHandler passes the request or answers 400.
     if (state === null || state.inspection.action !== 'read') return done(null, payload);
     const { inspection } = state;
-    readPayload(payload, inspection.maxBytes, request.headers['content-length']).then(
+    // A node request stream itself (no earlier preParsing hook replaced it; not `inject()`'s) is read
+    // and its bytes put back for Fastify's parser (Fastify, oncely MemoryStore, first: a new stream per
+    // request cost more).
+    const untouched = payload === request.raw && request.raw instanceof IncomingMessage;
+    const reading = untouched
+      ? readRequestBody(request.raw, inspection.maxBytes)
+      : readPayload(payload, inspection.maxBytes, request.headers['content-length']);
+    reading.then(
       async (body) => {
         if (body !== BODY_TOO_LARGE && body instanceof Uint8Array) {
           state.body = body;
-          // Fastify checks the bytes it parses against Content-Length through this property.
-          return done(null, bodyStream(body));
+          // Fastify checks the bytes it parses against Content-Length through `receivedEncodedLength`.
+          return done(null, untouched ? payload : bodyStream(body));
         }
         const refused = await state.engine.claim(inspection, BODY_TOO_LARGE, request);
         // The rest of the body is unread: close the connection, as Fastify does past its bodyLimit.

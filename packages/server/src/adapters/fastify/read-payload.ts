@@ -29,7 +29,7 @@ function noRead(): void {
  * pushed (`Readable.from` would pull them through an async iterator). Fastify checks the bytes it
  * parses against Content-Length through `receivedEncodedLength`.
  */
-export function bodyStream(body: Buffer): Readable {
+export function bodyStream(body: Uint8Array): Readable {
   const stream = new Readable({ read: noRead });
   stream.push(body);
   stream.push(null);
