@@ -81,13 +81,11 @@ const idempotencyPluginImpl: FastifyPluginAsync<FastifyIdempotencyOptions> = asy
     const route = request.routeOptions;
     const found = engineFor(route.config.idempotency);
     if (found === undefined) return null;
+    const { raw } = request;
+    const { path, query } = splitTarget(raw.url ?? '/');
+    const { headers } = raw;
     const inspection = found.inspect(
-      {
-        ...splitTarget(request.url),
-        method: request.method,
-        keyHeader: request.headers['idempotency-key'],
-        headers: request.headers,
-      },
+      { method: raw.method ?? 'GET', path, query, keyHeader: headers['idempotency-key'], headers },
       // Never more than Fastify itself would parse for this route.
       route.bodyLimit,
     );
