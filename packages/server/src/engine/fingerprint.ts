@@ -128,22 +128,22 @@ function lengthPrefixed(parts: readonly Part[]): Uint8Array<ArrayBuffer> {
   const buffer = new Uint8Array(size);
   let offset = 0;
   for (const part of bytes) {
-    writeLength(buffer, offset, part.byteLength);
+    writeLength(new DataView(buffer.buffer, offset, 8), part.byteLength);
     buffer.set(part, offset + 8);
     offset += 8 + part.byteLength;
   }
   return buffer;
 }
 
-/** `length` as 8 bytes big-endian at `offset`. */
-function writeLength(buffer: Uint8Array, offset: number, length: number): void {
-  const view = new DataView(buffer.buffer, buffer.byteOffset + offset, 8);
+/** `length` as 8 bytes big-endian at the start of `view`. */
+function writeLength(view: DataView, length: number): void {
   view.setUint32(0, Math.floor(length / 2 ** 32));
   view.setUint32(4, length >>> 0);
 }
 
 /** Scratch space for one length prefix: node:crypto's `update()` copies what it is given. */
 const prefix = new Uint8Array(8);
+const prefixView = new DataView(prefix.buffer);
 
 /**
  * SHA-256 (hex) over length-prefixed parts with node:crypto; `undefined` where it is missing. The
@@ -155,7 +155,7 @@ function sha256HexSync(parts: readonly Part[]): string | undefined {
   if (node === undefined) return undefined;
   const hash = node.createHash('sha256');
   for (const part of parts) {
-    writeLength(prefix, 0, typeof part === 'string' ? node.byteLength(part) : part.byteLength);
+    writeLength(prefixView, typeof part === 'string' ? node.byteLength(part) : part.byteLength);
     hash.update(prefix).update(part);
   }
   return hash.digest('hex');
