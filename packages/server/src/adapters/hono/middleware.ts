@@ -20,7 +20,8 @@ function isAnswered(c: Context): boolean {
 
 /**
  * Hono middleware: each idempotency key runs the routes below it once. The body is read from a clone
- * of the raw request, so `c.req.json()` and friends still work in the handler. The routes below are
+ * of the raw request (on @hono/node-server, from the node request, its bytes put back), so
+ * `c.req.json()` and friends still work in the handler. The routes below are
  * followed to their end through `next()`: mount `hono/timeout` above this middleware, so that a
  * timeout answer leaves the key held until the handler finished.
  *
