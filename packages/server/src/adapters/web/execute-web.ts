@@ -1,5 +1,12 @@
 import type { Decision, Execution } from '../../engine/types.js';
-import { concat, concatThenRest, toWebResponse, withBody } from './web-response.js';
+import {
+  NULL_BODY_STATUSES,
+  cachedBodyOf,
+  concat,
+  concatThenRest,
+  toWebResponse,
+  withBody,
+} from './web-response.js';
 
 /**
  * Carries out the engine's decision for a Web handler (fetch, Hono): `produce` runs the handler and
@@ -32,13 +39,26 @@ async function record(
 ): Promise<Response> {
   // A layer above answered while the handler ran (Hono: `hono/timeout`, whose finalized context keeps
   // that answer): `response` is that answer, already sent; the handler's own answer is lost.
-  if (answeredElsewhere || response.bodyUsed) {
+  // Checked before `bodyUsed`, which makes a lightweight response build its real one.
+  const cached = answeredElsewhere ? undefined : cachedBodyOf(response);
+  if (answeredElsewhere || (cached === undefined && response.bodyUsed)) {
     execution.timedOut();
     execution.head(response.status, response.headers);
     void execution.end();
     return response;
   }
   execution.head(response.status, response.headers);
+  if (cached !== undefined) {
+    // @hono/node-server's c.json()/c.text(): the body is at hand (whole, so an event stream's too), and
+    // the response goes out as is (node-server writes it without streams) instead of being read as a
+    // stream and rebuilt. Bench row "Hono, oncely MemoryStore, first": 0.41× → 0.55× of bare's CPU a
+    // request in an interleaved A/B (~690 → ~520 µs on a loaded machine).
+    if (execution.keepsBody && !NULL_BODY_STATUSES.has(response.status)) {
+      execution.write(cached.bytes, cached.owned);
+    }
+    await execution.end();
+    return response;
+  }
   if (response.body === null) {
     await execution.end();
     return response;

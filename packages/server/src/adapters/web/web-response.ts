@@ -20,6 +20,29 @@ export function withBody(response: Response, body: BodyInit | null): Response {
   });
 }
 
+const encoder = new TextEncoder();
+
+/**
+ * The body bytes of a lightweight `Response` of @hono/node-server (what `c.json()`, `c.text()` and
+ * `new Response(string | Uint8Array)` give there) that has not built its real `Response` yet: its
+ * string or bytes, read without building it (which reading `body` would). Undefined for any other
+ * `Response`. The lightweight response is recognised by its own `cache` symbol property holding
+ * `[status, body, headers]`: were it renamed, the body is read as a stream as everywhere else.
+ * `owned`: the bytes were made here (encoded from the string), not the handler's own array.
+ */
+export function cachedBodyOf(response: Response): { bytes: Uint8Array; owned: boolean } | undefined {
+  for (const symbol of Object.getOwnPropertySymbols(response)) {
+    if (symbol.description !== 'cache') continue;
+    const cache = (response as unknown as Record<symbol, unknown>)[symbol];
+    if (!Array.isArray(cache)) return undefined;
+    const body: unknown = cache[1];
+    if (typeof body === 'string') return { bytes: encoder.encode(body), owned: true };
+    if (body instanceof Uint8Array) return { bytes: body, owned: false };
+    return undefined;
+  }
+  return undefined;
+}
+
 /** Joins chunks into one array (the one chunk as is). */
 export function concat(chunks: readonly Uint8Array[]): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
