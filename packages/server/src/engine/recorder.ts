@@ -53,8 +53,9 @@ export class ResponseRecorder {
       this.#drop('oversize');
       return;
     }
-    // Copy: the writer may reuse its buffer once write() returns.
-    this.#chunks.push(owned ? chunk : chunk.slice());
+    // Copy: the writer may reuse its buffer once write() returns. Through Uint8Array's own slice: a
+    // Buffer's `slice()` is a view of the same bytes.
+    this.#chunks.push(owned ? chunk : Uint8Array.prototype.slice.call(chunk));
   }
 
   /** Stops keeping the body: `shouldStore` keeps this response without it. */
