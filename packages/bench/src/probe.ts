@@ -6,20 +6,13 @@
  *
  *   probe --framework express --variants bare,memory,redis --mode first --rounds 5 --duration 2
  */
-import {
-  nextMessage,
-  installCleanup,
-  pinLoadGenerator,
-  sendTo,
-  setServerCpu,
-  spawnChild,
-  stopChild,
-} from './children.js';
+import { installCleanup, pinLoadGenerator, setServerCpu, stopChild } from './children.js';
 import { ensureBuilt } from './ensure-built.js';
 import { runLoad, primeReplayKey } from './load/autocannon-run.js';
 import type { Framework, Mode, ServerSpec, Variant } from './scenarios.js';
 import { serviceUrls } from './services.js';
 import { median } from './stats.js';
+import { startServer, statsOf } from './suites/http.js';
 
 function option(name: string, fallback: string): string {
   const index = process.argv.indexOf(`--${name}`);
@@ -32,12 +25,6 @@ function variantOf(name: string): Variant {
     return { kind: 'peer', peer: name as 'node-idempotency-memory' };
   }
   return { kind: 'oncely', store: name as 'memory' };
-}
-
-async function cpuOf(child: ReturnType<typeof spawnChild>): Promise<{ cpuMicros: number }> {
-  const reply = nextMessage(child, 'stats', 5000);
-  sendTo(child, { type: 'stats' });
-  return await reply;
 }
 
 async function main(): Promise<void> {
@@ -61,10 +48,10 @@ async function main(): Promise<void> {
       namespace: `probe-${process.pid}-${name}`,
       table: 'oncely_bench_probe',
     };
-    const child = spawnChild('server/main.ts', [JSON.stringify(spec)], {
-      nodeFlags: prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}/${framework}-${name}-${mode}`] : [],
-    });
-    const { port } = await nextMessage(child, 'ready', 30_000);
+    const { child, port } = await startServer(
+      spec,
+      prof ? ['--cpu-prof', `--cpu-prof-dir=${prof}/${framework}-${name}-${mode}`] : [],
+    );
     const replayKey = `probe-replay-${process.pid}-${name}`;
     if (mode === 'replay') await primeReplayKey(port, replayKey);
     servers.push({ name, child, port, replayKey, rps: [] as number[], cpu: [] as number[] });
@@ -72,7 +59,7 @@ async function main(): Promise<void> {
   let run = 0;
   for (let round = -1; round < rounds; round++) {
     for (const server of servers) {
-      const before = await cpuOf(server.child);
+      const before = await statsOf(server.child);
       const result = await runLoad({
         port: server.port,
         mode,
@@ -81,7 +68,7 @@ async function main(): Promise<void> {
         durationSec: round < 0 ? 1 : duration,
         connections: 50,
       });
-      const after = await cpuOf(server.child);
+      const after = await statsOf(server.child);
       if (result.non2xx + result.errors > 0)
         console.log(`${server.name}: ${result.non2xx} non-2xx, ${result.errors} errors`);
       if (round < 0) continue;

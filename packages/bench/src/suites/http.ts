@@ -52,8 +52,12 @@ function keyPart(id: string): string {
   return id.replace(/[^A-Za-z0-9]+/g, '-');
 }
 
-async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawnChild('server/main.ts', [JSON.stringify(spec)]);
+/** Starts a server child for `spec` and waits for its port; `nodeFlags` as in {@link spawnChild}. */
+export async function startServer(
+  spec: ServerSpec,
+  nodeFlags: string[] = [],
+): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawnChild('server/main.ts', [JSON.stringify(spec)], { nodeFlags });
   try {
     const { port } = await nextMessage(child, 'ready', 30_000);
     return { child, port };
@@ -63,7 +67,8 @@ async function startServer(spec: ServerSpec): Promise<{ child: ChildProcess; por
   }
 }
 
-async function statsOf(child: ChildProcess): Promise<{ effects: number; cpuMicros: number }> {
+/** Handler executions and CPU time of a server child so far. */
+export async function statsOf(child: ChildProcess): Promise<{ effects: number; cpuMicros: number }> {
   const reply = nextMessage(child, 'stats', 5000);
   sendTo(child, { type: 'stats' });
   return await reply;
